@@ -1,0 +1,399 @@
+"""Anthropic Messages: the vocabulary shared by requests, responses and streams.
+
+Content blocks (wire object ↔ canonical block), usage, stop reasons and error types. The
+mapping tables, and what is lossy, are in the docstring of ``omniroute.formats.anthropic``.
+
+Blocks are decoded by peeking at ``type`` and converting the object into that block's small
+Struct, so an unknown ``type`` becomes ``UnknownBlock(raw, source="anthropic")`` instead of an
+exception, and a bad known block names its exact path (``messages[2].content[0].id``).
+"""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+import msgspec
+
+from omniroute.canonical import (
+    Block,
+    DocumentBlock,
+    ImageBlock,
+    RedactedThinkingBlock,
+    StopReason,
+    TextBlock,
+    ThinkingBlock,
+    ToolCallBlock,
+    ToolResultBlock,
+    UnknownBlock,
+    Usage,
+)
+from omniroute.errors import ErrorKind, GatewayError
+
+SOURCE = "anthropic"
+T = TypeVar("T")
+
+json_encode = msgspec.json.Encoder().encode
+json_decode = msgspec.json.decode
+
+
+# ── validation ───────────────────────────────────────────────────────────────────────────
+
+
+def invalid(exc: msgspec.ValidationError, base: str = "") -> GatewayError:
+    """A msgspec validation error → ``INVALID_REQUEST`` naming the dotted path under ``base``."""
+    head, sep, at = str(exc).partition(" - at `$")
+    path = base + (at[:-1] if sep else "")
+    if head.startswith("Object missing required field `"):
+        field = head.split("`")[1]
+        path = f"{path}.{field}".lstrip(".")
+        return GatewayError(ErrorKind.INVALID_REQUEST, f"missing required field `{path}`", param=path)
+    path = path.lstrip(".")
+    message = f"{head} at `{path}`" if path else head
+    return GatewayError(ErrorKind.INVALID_REQUEST, message, param=path or None)
+
+
+def convert(obj: Any, typ: type[T], path: str) -> T:
+    try:
+        return msgspec.convert(obj, typ)
+    except msgspec.ValidationError as exc:
+        raise invalid(exc, path) from None
+
+
+# ── content blocks: wire → canonical ─────────────────────────────────────────────────────
+
+
+class _Source(msgspec.Struct):
+    type: str
+    media_type: str | None = None
+    data: str | None = None
+    url: str | None = None
+
+
+class _Text(msgspec.Struct):
+    text: str
+    cache_control: dict[str, Any] | None = None
+
+
+class _Media(msgspec.Struct):  # image and document
+    source: _Source
+    title: str | None = None
+
+
+class _ToolUse(msgspec.Struct):
+    id: str
+    name: str
+    input: dict[str, Any]
+
+
+class _ToolResult(msgspec.Struct):
+    tool_use_id: str
+    content: str | list[dict[str, Any]] | None = None
+    is_error: bool = False
+
+
+class _Thinking(msgspec.Struct):
+    thinking: str
+    signature: str | None = None
+
+
+class _Redacted(msgspec.Struct):
+    data: str
+
+
+def _text(raw: dict[str, Any], path: str) -> Block:
+    b = convert(raw, _Text, path)
+    return TextBlock(b.text, b.cache_control)
+
+
+def _image(raw: dict[str, Any], path: str) -> Block:
+    src = convert(raw, _Media, path).source
+    if src.type == "base64" and src.data is not None:
+        return ImageBlock(media_type=src.media_type, data=src.data)
+    if src.type == "url" and src.url is not None:
+        return ImageBlock(url=src.url)
+    return UnknownBlock(raw=raw, source=SOURCE)  # "file" sources and future kinds
+
+
+def _document(raw: dict[str, Any], path: str) -> Block:
+    b = convert(raw, _Media, path)
+    src = b.source
+    if src.type == "base64" and src.data is not None:
+        return DocumentBlock(media_type=src.media_type, data=src.data, title=b.title)
+    if src.type == "url" and src.url is not None:
+        return DocumentBlock(url=src.url, title=b.title)
+    if src.type == "text" and src.data is not None:
+        return DocumentBlock(media_type=src.media_type or "text/plain", text=src.data, title=b.title)
+    return UnknownBlock(raw=raw, source=SOURCE)  # "content" and "file" sources
+
+
+def _tool_use(raw: dict[str, Any], path: str) -> Block:
+    b = convert(raw, _ToolUse, path)
+    return ToolCallBlock(b.id, b.name, json_encode(b.input).decode())
+
+
+def _tool_result(raw: dict[str, Any], path: str) -> Block:
+    b = convert(raw, _ToolResult, path)
+    content: list[Any] = []
+    if isinstance(b.content, str):
+        content = [TextBlock(b.content)] if b.content else []
+    elif b.content:
+        for i, item in enumerate(b.content):
+            block = decode_block(item, f"{path}.content[{i}]")
+            ok = type(block) in (TextBlock, ImageBlock, DocumentBlock, UnknownBlock)
+            content.append(block if ok else UnknownBlock(raw=item, source=SOURCE))
+    return ToolResultBlock(b.tool_use_id, content, b.is_error)
+
+
+def _thinking(raw: dict[str, Any], path: str) -> Block:
+    b = convert(raw, _Thinking, path)
+    return ThinkingBlock(b.thinking, b.signature or None)
+
+
+def _redacted(raw: dict[str, Any], path: str) -> Block:
+    return RedactedThinkingBlock(convert(raw, _Redacted, path).data)
+
+
+_BLOCK_DECODERS = {
+    "text": _text,
+    "image": _image,
+    "document": _document,
+    "tool_use": _tool_use,
+    "tool_result": _tool_result,
+    "thinking": _thinking,
+    "redacted_thinking": _redacted,
+}
+
+
+def decode_block(raw: Any, path: str) -> Block:
+    """One wire content block → canonical; unknown ``type`` → ``UnknownBlock``."""
+    if not isinstance(raw, dict):
+        raise GatewayError(ErrorKind.INVALID_REQUEST, f"`{path}` must be an object", param=path)
+    decode = _BLOCK_DECODERS.get(raw.get("type"))  # type: ignore[arg-type]
+    return decode(raw, path) if decode else UnknownBlock(raw=raw, source=SOURCE)
+
+
+# ── content blocks: canonical → wire ─────────────────────────────────────────────────────
+
+_MAGIC = (("/9j/", "image/jpeg"), ("iVBOR", "image/png"), ("R0lGOD", "image/gif"), ("UklGR", "image/webp"))
+_args_view = msgspec.json.Decoder(dict[str, msgspec.Raw])
+
+
+def _sniff(data: str) -> str:
+    return next((media for magic, media in _MAGIC if data.startswith(magic)), "image/png")
+
+
+def _image_source(b: ImageBlock) -> dict[str, Any] | None:
+    url = b.url
+    if url and url.startswith("data:") and ";base64," in url:  # a data: URL left in ``url``
+        head, _, data = url.partition(";base64,")
+        return {"type": "base64", "media_type": head[5:] or _sniff(data), "data": data}
+    if url:
+        return {"type": "url", "url": url}
+    if b.data:
+        return {"type": "base64", "media_type": b.media_type or _sniff(b.data), "data": b.data}
+    return None
+
+
+def _document_source(b: DocumentBlock) -> dict[str, Any] | None:
+    if b.data:
+        return {"type": "base64", "media_type": b.media_type or "application/pdf", "data": b.data}
+    if b.url:
+        return {"type": "url", "url": b.url}
+    if b.text is not None:
+        return {"type": "text", "media_type": "text/plain", "data": b.text}
+    return None
+
+
+def tool_input(arguments: str, path: str) -> msgspec.Raw:
+    """Raw JSON arguments → the ``input`` object, passed through untouched ("" → ``{}``)."""
+    if not arguments.strip():
+        return msgspec.Raw(b"{}")
+    try:
+        _args_view.decode(arguments)
+    except msgspec.DecodeError:
+        message = "tool call arguments must be a JSON object to be sent to Anthropic"
+        raise GatewayError(ErrorKind.INVALID_REQUEST, message, param=path) from None
+    return msgspec.Raw(arguments.encode())
+
+
+def _encode_tool_result(b: ToolResultBlock, path: str) -> dict[str, Any]:
+    out: dict[str, Any] = {"type": "tool_result", "tool_use_id": b.tool_call_id}
+    content = [w for i, x in enumerate(b.content) if (w := encode_block(x, f"{path}.content[{i}]"))]
+    if content:
+        out["content"] = content
+    if b.is_error:
+        out["is_error"] = True
+    return out
+
+
+def _encode_text(b: TextBlock, path: str) -> dict[str, Any] | None:
+    if not b.text:  # Anthropic rejects empty text blocks
+        return None
+    out: dict[str, Any] = {"type": "text", "text": b.text}
+    if b.cache_control:
+        out["cache_control"] = b.cache_control
+    return out
+
+
+def _encode_tool_call(b: ToolCallBlock, path: str) -> dict[str, Any]:
+    return {"type": "tool_use", "id": b.id, "name": b.name, "input": tool_input(b.arguments, path + ".arguments")}
+
+
+def _encode_thinking(b: ThinkingBlock, path: str) -> dict[str, Any] | None:
+    # Anthropic rejects a thinking block without its signature: such blocks (from formats
+    # that do not sign reasoning) are dropped.
+    return {"type": "thinking", "thinking": b.thinking, "signature": b.signature} if b.signature else None
+
+
+def _encode_redacted(b: RedactedThinkingBlock, path: str) -> dict[str, Any]:
+    return {"type": "redacted_thinking", "data": b.data}
+
+
+def _encode_image(b: ImageBlock, path: str) -> dict[str, Any] | None:
+    src = _image_source(b)
+    return {"type": "image", "source": src} if src else None
+
+
+def _encode_document(b: DocumentBlock, path: str) -> dict[str, Any] | None:
+    src = _document_source(b)
+    if src is None:
+        return None
+    return {"type": "document", "source": src, "title": b.title} if b.title else {"type": "document", "source": src}
+
+
+def _encode_unknown(b: UnknownBlock, path: str) -> dict[str, Any] | None:
+    # Only blocks that came from Anthropic can go back to it verbatim (server tool blocks,
+    # search results, ...); anything else is dropped.
+    return b.raw if b.source == SOURCE and isinstance(b.raw, dict) else None
+
+
+_BLOCK_ENCODERS: dict[type, Any] = {
+    TextBlock: _encode_text,
+    ToolCallBlock: _encode_tool_call,
+    ToolResultBlock: _encode_tool_result,
+    ThinkingBlock: _encode_thinking,
+    RedactedThinkingBlock: _encode_redacted,
+    ImageBlock: _encode_image,
+    DocumentBlock: _encode_document,
+    UnknownBlock: _encode_unknown,
+}
+
+
+def encode_block(b: Block, path: str) -> dict[str, Any] | None:
+    """Canonical block → wire object, or ``None`` when Anthropic cannot carry it."""
+    return _BLOCK_ENCODERS[type(b)](b, path)
+
+
+# ── usage ────────────────────────────────────────────────────────────────────────────────
+
+
+class OutputDetails(msgspec.Struct):
+    thinking_tokens: int = 0
+
+
+class UsageWire(msgspec.Struct, omit_defaults=True):
+    """Anthropic usage; ``None`` = not sent (a ``message_delta`` may omit the input side)."""
+
+    input_tokens: int | None = None
+    output_tokens: int | None = None
+    cache_creation_input_tokens: int | None = None
+    cache_read_input_tokens: int | None = None
+    output_tokens_details: OutputDetails | None = None
+
+
+def decode_usage(u: UsageWire) -> Usage:
+    """Anthropic ``input_tokens`` excludes cache reads/writes; canonical includes them."""
+    read = u.cache_read_input_tokens or 0
+    written = u.cache_creation_input_tokens or 0
+    details = u.output_tokens_details
+    return Usage(
+        input_tokens=(u.input_tokens or 0) + read + written,
+        output_tokens=u.output_tokens or 0,
+        cached_tokens=read,
+        cache_creation_tokens=written,
+        reasoning_tokens=details.thinking_tokens if details else 0,
+    )
+
+
+def encode_usage(u: Usage | None) -> UsageWire:
+    """Canonical usage → Anthropic (cache reads/writes subtracted from ``input_tokens``)."""
+    if u is None:
+        return UsageWire(0, 0, 0, 0)
+    details = OutputDetails(u.reasoning_tokens) if u.reasoning_tokens else None
+    uncached = max(0, u.input_tokens - u.cached_tokens - u.cache_creation_tokens)
+    return UsageWire(uncached, u.output_tokens, u.cache_creation_tokens, u.cached_tokens, details)
+
+
+# ── stop reasons and errors ──────────────────────────────────────────────────────────────
+
+STOP_REASONS: dict[str, StopReason] = {
+    "end_turn": StopReason.END_TURN,
+    "max_tokens": StopReason.MAX_TOKENS,
+    "stop_sequence": StopReason.STOP_SEQUENCE,
+    "tool_use": StopReason.TOOL_USE,
+    "pause_turn": StopReason.PAUSE_TURN,
+    "refusal": StopReason.CONTENT_FILTER,
+    "model_context_window_exceeded": StopReason.MAX_TOKENS,
+}
+
+WIRE_STOP_REASONS: dict[StopReason, str] = {
+    StopReason.END_TURN: "end_turn",
+    StopReason.MAX_TOKENS: "max_tokens",
+    StopReason.STOP_SEQUENCE: "stop_sequence",
+    StopReason.TOOL_USE: "tool_use",
+    StopReason.CONTENT_FILTER: "refusal",
+    StopReason.PAUSE_TURN: "pause_turn",
+    StopReason.ERROR: "end_turn",
+}
+
+
+def decode_stop_reason(value: str | None) -> StopReason | None:
+    """Unknown future reasons read as ``end_turn`` (the answer did finish)."""
+    return None if value is None else STOP_REASONS.get(value, StopReason.END_TURN)
+
+
+#: ErrorKind -> Anthropic error ``type`` (https://docs.anthropic.com/en/api/errors)
+ERROR_TYPES: dict[ErrorKind, str] = {
+    ErrorKind.INVALID_REQUEST: "invalid_request_error",
+    ErrorKind.AUTHENTICATION: "authentication_error",
+    ErrorKind.PERMISSION: "permission_error",
+    ErrorKind.NOT_FOUND: "not_found_error",
+    ErrorKind.PAYLOAD_TOO_LARGE: "request_too_large",
+    ErrorKind.UNSUPPORTED: "invalid_request_error",
+    ErrorKind.RATE_LIMITED: "rate_limit_error",
+    ErrorKind.UPSTREAM_ERROR: "api_error",
+    ErrorKind.UPSTREAM_UNREACHABLE: "api_error",
+    ErrorKind.UPSTREAM_TIMEOUT: "timeout_error",
+    ErrorKind.UPSTREAM_PROTOCOL: "api_error",
+    ErrorKind.INTERNAL: "api_error",
+}
+
+#: Anthropic error ``type`` -> (kind, the status Anthropic answers it with)
+ERROR_KINDS: dict[str, tuple[ErrorKind, int]] = {
+    "invalid_request_error": (ErrorKind.INVALID_REQUEST, 400),
+    "authentication_error": (ErrorKind.AUTHENTICATION, 401),
+    "billing_error": (ErrorKind.PERMISSION, 402),
+    "permission_error": (ErrorKind.PERMISSION, 403),
+    "not_found_error": (ErrorKind.NOT_FOUND, 404),
+    "request_too_large": (ErrorKind.PAYLOAD_TOO_LARGE, 413),
+    "rate_limit_error": (ErrorKind.RATE_LIMITED, 429),
+    "api_error": (ErrorKind.UPSTREAM_ERROR, 500),
+    "timeout_error": (ErrorKind.UPSTREAM_TIMEOUT, 504),
+    "overloaded_error": (ErrorKind.UPSTREAM_ERROR, 529),
+}
+
+
+def error_type(kind: ErrorKind, status: int) -> str:
+    """The Anthropic error ``type`` for a kind; a 529 upstream error stays ``overloaded_error``."""
+    if kind is ErrorKind.UPSTREAM_ERROR and status == 529:
+        return "overloaded_error"
+    return ERROR_TYPES[kind]
+
+
+class ErrorDetail(msgspec.Struct):
+    type: str
+    message: str
+
+
+class ErrorBody(msgspec.Struct, tag="error", tag_field="type"):
+    error: ErrorDetail

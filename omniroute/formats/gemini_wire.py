@@ -1,0 +1,208 @@
+"""Gemini wire types and the small tables shared by ``gemini``, ``gemini_request`` and
+``gemini_stream``.
+
+The Structs mirror ``generateContent`` JSON (lowerCamelCase on the wire, snake_case here via
+``rename="camel"``). They are used to encode every body we send and to decode what an upstream
+answers; client *requests* are decoded from plain dicts (see ``gemini_request``) because Google
+also accepts snake_case keys there. ``args`` and ``response`` stay ``msgspec.Raw`` so a
+function call's JSON is carried as bytes, never parsed and re-serialised.
+
+Synthesised tool-call ids start with ``SYNTH_PREFIX``: Gemini (before 3.x) sends function calls
+without ids, and an id we made up must not be sent back to Gemini as if it were its own.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+import msgspec
+
+from omniroute.canonical import StopReason, Usage
+from omniroute.errors import ErrorKind
+
+SYNTH_PREFIX = "gcall_"
+
+
+class Blob(msgspec.Struct, rename="camel", omit_defaults=True):
+    mime_type: str = ""
+    data: str = ""
+
+
+class FileData(msgspec.Struct, rename="camel", omit_defaults=True):
+    file_uri: str = ""
+    mime_type: str | None = None
+
+
+class FunctionCall(msgspec.Struct, omit_defaults=True):
+    name: str = ""
+    args: msgspec.Raw | None = None
+    id: str | None = None
+
+
+class FunctionResponsePart(msgspec.Struct, rename="camel", omit_defaults=True):
+    inline_data: Blob | None = None
+
+
+class FunctionResponse(msgspec.Struct, omit_defaults=True):
+    name: str = ""
+    response: msgspec.Raw | None = None
+    id: str | None = None
+    parts: list[FunctionResponsePart] | None = None
+
+
+class Part(msgspec.Struct, rename="camel", omit_defaults=True):
+    text: str | None = None
+    thought: bool | None = None
+    thought_signature: str | None = None
+    inline_data: Blob | None = None
+    file_data: FileData | None = None
+    function_call: FunctionCall | None = None
+    function_response: FunctionResponse | None = None
+    executable_code: msgspec.Raw | None = None
+    code_execution_result: msgspec.Raw | None = None
+
+
+class Content(msgspec.Struct, omit_defaults=True):
+    parts: list[Part] = msgspec.field(default_factory=list)
+    role: str | None = None
+
+
+class Candidate(msgspec.Struct, rename="camel", omit_defaults=True):
+    content: Content | None = None
+    finish_reason: str | None = None
+    index: int | None = None
+
+
+class UsageMetadata(msgspec.Struct, rename="camel", omit_defaults=True):
+    prompt_token_count: int = 0
+    candidates_token_count: int = 0
+    cached_content_token_count: int = 0
+    thoughts_token_count: int = 0
+    tool_use_prompt_token_count: int = 0
+    total_token_count: int = 0
+
+
+class PromptFeedback(msgspec.Struct, rename="camel", omit_defaults=True):
+    block_reason: str | None = None
+
+
+class ErrorDetail(msgspec.Struct, omit_defaults=True):
+    code: int = 0
+    message: str = ""
+    status: str = ""
+
+
+class GenerateContentResponse(msgspec.Struct, rename="camel", omit_defaults=True):
+    """One answer, or one streamed chunk (``error`` is set on a mid-stream error chunk)."""
+
+    candidates: list[Candidate] | None = None
+    prompt_feedback: PromptFeedback | None = None
+    usage_metadata: UsageMetadata | None = None
+    model_version: str | None = None
+    response_id: str | None = None
+    error: ErrorDetail | None = None
+
+
+class FunctionDeclaration(msgspec.Struct, omit_defaults=True):
+    name: str
+    description: str | None = None
+    parameters: dict | None = None
+
+
+class ErrorBody(msgspec.Struct):
+    error: ErrorDetail
+
+
+ENCODER = msgspec.json.Encoder()
+RESPONSE_DECODER = msgspec.json.Decoder(GenerateContentResponse)
+
+#: Gemini ``finishReason`` -> canonical (STOP becomes TOOL_USE when the turn calls functions)
+FINISH_REASONS: dict[str, StopReason] = {
+    "STOP": StopReason.END_TURN,
+    "MAX_TOKENS": StopReason.MAX_TOKENS,
+    "SAFETY": StopReason.CONTENT_FILTER,
+    "RECITATION": StopReason.CONTENT_FILTER,
+    "LANGUAGE": StopReason.CONTENT_FILTER,
+    "BLOCKLIST": StopReason.CONTENT_FILTER,
+    "PROHIBITED_CONTENT": StopReason.CONTENT_FILTER,
+    "SPII": StopReason.CONTENT_FILTER,
+    "IMAGE_SAFETY": StopReason.CONTENT_FILTER,
+    "IMAGE_PROHIBITED_CONTENT": StopReason.CONTENT_FILTER,
+    "IMAGE_RECITATION": StopReason.CONTENT_FILTER,
+}
+
+#: canonical -> Gemini ``finishReason``
+STOP_REASONS: dict[StopReason, str] = {
+    StopReason.END_TURN: "STOP",
+    StopReason.STOP_SEQUENCE: "STOP",
+    StopReason.TOOL_USE: "STOP",
+    StopReason.PAUSE_TURN: "STOP",
+    StopReason.MAX_TOKENS: "MAX_TOKENS",
+    StopReason.CONTENT_FILTER: "SAFETY",
+    StopReason.ERROR: "OTHER",
+}
+
+
+def decode_finish(reason: str, has_calls: bool) -> StopReason:
+    """A ``finishReason`` → ``StopReason``; unknown reasons (OTHER, MALFORMED_FUNCTION_CALL...) → ERROR."""
+    stop = FINISH_REASONS.get(reason, StopReason.ERROR)
+    return StopReason.TOOL_USE if has_calls and stop is StopReason.END_TURN else stop
+
+
+def decode_usage(meta: UsageMetadata) -> Usage:
+    return Usage(
+        input_tokens=meta.prompt_token_count + meta.tool_use_prompt_token_count,
+        output_tokens=meta.candidates_token_count + meta.thoughts_token_count,
+        cached_tokens=meta.cached_content_token_count,
+        reasoning_tokens=meta.thoughts_token_count,
+    )
+
+
+def encode_usage(usage: Usage) -> UsageMetadata:
+    return UsageMetadata(
+        prompt_token_count=usage.input_tokens,
+        candidates_token_count=usage.output_tokens - usage.reasoning_tokens,
+        cached_content_token_count=usage.cached_tokens,
+        thoughts_token_count=usage.reasoning_tokens,
+        total_token_count=usage.input_tokens + usage.output_tokens,
+    )
+
+
+def synth_id(seed: str) -> str:
+    """A stable tool-call id for a Gemini function call that came without one."""
+    return SYNTH_PREFIX + hashlib.blake2b(seed.encode(), digest_size=8).hexdigest()
+
+
+def wire_id(call_id: str | None) -> str | None:
+    """The id to send to Gemini: ours (synthesised) are dropped, real ones kept."""
+    return None if not call_id or call_id.startswith(SYNTH_PREFIX) else call_id
+
+
+#: ErrorKind -> Google RPC status name
+ERROR_STATUSES: dict[ErrorKind, str] = {
+    ErrorKind.INVALID_REQUEST: "INVALID_ARGUMENT",
+    ErrorKind.AUTHENTICATION: "UNAUTHENTICATED",
+    ErrorKind.PERMISSION: "PERMISSION_DENIED",
+    ErrorKind.NOT_FOUND: "NOT_FOUND",
+    ErrorKind.PAYLOAD_TOO_LARGE: "INVALID_ARGUMENT",
+    ErrorKind.UNSUPPORTED: "INVALID_ARGUMENT",
+    ErrorKind.RATE_LIMITED: "RESOURCE_EXHAUSTED",
+    ErrorKind.UPSTREAM_ERROR: "INTERNAL",
+    ErrorKind.UPSTREAM_UNREACHABLE: "UNAVAILABLE",
+    ErrorKind.UPSTREAM_TIMEOUT: "DEADLINE_EXCEEDED",
+    ErrorKind.UPSTREAM_PROTOCOL: "UNAVAILABLE",
+    ErrorKind.INTERNAL: "INTERNAL",
+}
+
+#: Google RPC status name -> ErrorKind (for upstream errors whose HTTP status says little)
+STATUS_KINDS: dict[str, ErrorKind] = {
+    "INVALID_ARGUMENT": ErrorKind.INVALID_REQUEST,
+    "FAILED_PRECONDITION": ErrorKind.INVALID_REQUEST,
+    "UNAUTHENTICATED": ErrorKind.AUTHENTICATION,
+    "PERMISSION_DENIED": ErrorKind.PERMISSION,
+    "NOT_FOUND": ErrorKind.NOT_FOUND,
+    "RESOURCE_EXHAUSTED": ErrorKind.RATE_LIMITED,
+    "UNAVAILABLE": ErrorKind.UPSTREAM_UNREACHABLE,
+    "DEADLINE_EXCEEDED": ErrorKind.UPSTREAM_TIMEOUT,
+    "INTERNAL": ErrorKind.UPSTREAM_ERROR,
+}

@@ -1,0 +1,530 @@
+"""OpenAI Chat Completions streaming (``chat.completion.chunk`` over SSE), both directions.
+
+Also holds what the stream shares with whole bodies (error body, finish reasons, usage), so
+``openai_chat`` imports from here and never the other way round.
+
+Chunk → canonical events (``StreamDecoder``):
+
+==========================================  ================================================
+chunk                                       canonical
+==========================================  ================================================
+first chunk (``id``, ``model``, ``created``)  ``MessageStart``
+``delta.reasoning_content`` / ``.reasoning``  ``thinking`` block + ``ThinkingDelta``
+``delta.content``, ``delta.refusal``        ``text`` block + ``TextDelta`` (refusal is lossy:
+                                            it becomes plain text)
+``delta.tool_calls[i]``                     ``tool_call`` block + ``ArgumentsDelta`` (raw)
+``finish_reason``                           closes the open block; ``MessageDelta.stop_reason``
+``usage`` (any chunk, last one wins)        ``MessageDelta.usage``
+usage-only chunk (``choices: []``)          after a finish: ``MessageDelta`` + ``MessageStop``
+``data: [DONE]``                            ``MessageDelta`` + ``MessageStop`` if not yet sent
+``data: {"error": {...}}``                  ``StreamError`` (and the stream is over)
+data that is not a chunk                    ``Unknown``
+==========================================  ================================================
+
+Blocks are synthesised: a block starts when the kind of content changes and stops before the
+next one starts. **Parallel tool calls** are keyed by ``index`` (a new ``id`` at a used index
+is a new call). The first named call of a run streams live; every later call of the same run
+is buffered and emitted as one complete block (start, one ``ArgumentsDelta``, stop) when the
+run ends (text, finish, usage-only chunk, ``[DONE]`` or end of stream). OpenAI sends calls one
+after another, but some providers interleave fragments by index; buffering keeps canonical
+blocks sequential and whole in both cases, at the cost of liveness for calls 2..n. A call
+that never gets a name is dropped. Only choice ``index`` 0 is read (``n > 1`` is lossy).
+
+Finish reason ↔ ``StopReason``:
+
+==================  ================  ==========================================
+finish_reason       → canonical       canonical → finish_reason
+==================  ================  ==========================================
+stop                end_turn          end_turn, stop_sequence, pause_turn, error
+length              max_tokens        max_tokens
+tool_calls          tool_use          tool_use (also end_turn/None after a tool call)
+function_call       tool_use          —
+content_filter      content_filter    content_filter
+error (OpenRouter)  error             —
+other / unknown     end_turn          —
+==================  ================  ==========================================
+
+Usage: ``prompt_tokens`` ↔ ``input_tokens``, ``completion_tokens`` ↔ ``output_tokens``,
+``prompt_tokens_details.cached_tokens`` (or DeepSeek ``prompt_cache_hit_tokens``) ↔
+``cached_tokens``, ``prompt_tokens_details.cache_write_tokens`` ↔ ``cache_creation_tokens``,
+``completion_tokens_details.reasoning_tokens`` ↔ ``reasoning_tokens``.
+
+``StreamEncoder`` writes OpenAI's chunk sequence: a ``role`` chunk, content/reasoning/tool-call
+chunks, a finish chunk, a usage chunk (``choices: []``) only when the client asked for it,
+then ``data: [DONE]``. Thinking goes out as ``delta.reasoning_content`` (DeepSeek style);
+signatures, redacted thinking and non-text blocks have no place in a chunk and are dropped.
+``Ping`` becomes an SSE comment. Text deltas are spliced into prebuilt byte prefixes.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from typing import Any
+
+import msgspec
+
+from omniroute.canonical import (
+    ArgumentsDelta,
+    BlockDelta,
+    BlockStart,
+    BlockStop,
+    Event,
+    MessageDelta,
+    MessageStart,
+    MessageStop,
+    Ping,
+    StopReason,
+    StreamError,
+    TextBlock,
+    TextDelta,
+    ThinkingBlock,
+    ThinkingDelta,
+    ToolCallBlock,
+    Unknown,
+    Usage,
+)
+from omniroute.errors import STATUS_KINDS, ErrorKind, GatewayError
+from omniroute.formats._framing import SSE_DONE, SSEFrame, encode_sse
+
+NAME = "openai_chat"
+
+#: ErrorKind -> OpenAI error ``type``
+ERROR_TYPES: dict[ErrorKind, str] = {
+    ErrorKind.INVALID_REQUEST: "invalid_request_error",
+    ErrorKind.AUTHENTICATION: "authentication_error",
+    ErrorKind.PERMISSION: "permission_error",
+    ErrorKind.NOT_FOUND: "not_found_error",
+    ErrorKind.PAYLOAD_TOO_LARGE: "invalid_request_error",
+    ErrorKind.UNSUPPORTED: "invalid_request_error",
+    ErrorKind.RATE_LIMITED: "rate_limit_error",
+    ErrorKind.UPSTREAM_ERROR: "upstream_error",
+    ErrorKind.UPSTREAM_UNREACHABLE: "upstream_error",
+    ErrorKind.UPSTREAM_TIMEOUT: "timeout_error",
+    ErrorKind.UPSTREAM_PROTOCOL: "upstream_error",
+    ErrorKind.INTERNAL: "server_error",
+}
+
+#: OpenAI error ``type`` (as sent by upstreams mid-stream) -> ErrorKind
+_TYPE_KINDS: dict[str, ErrorKind] = {
+    "invalid_request_error": ErrorKind.INVALID_REQUEST,
+    "authentication_error": ErrorKind.AUTHENTICATION,
+    "permission_error": ErrorKind.PERMISSION,
+    "rate_limit_error": ErrorKind.RATE_LIMITED,
+    "timeout_error": ErrorKind.UPSTREAM_TIMEOUT,
+}
+
+
+class _ErrorDetail(msgspec.Struct):
+    message: str
+    type: str
+    param: str | None
+    code: str | None
+
+
+class _ErrorBody(msgspec.Struct):
+    error: _ErrorDetail
+
+
+_encoder = msgspec.json.Encoder()
+_enc = _encoder.encode
+
+
+def encode_error(err: GatewayError) -> bytes:
+    detail = _ErrorDetail(err.message, ERROR_TYPES[err.kind], err.param, err.code or err.kind.value)
+    return _encoder.encode(_ErrorBody(detail))
+
+
+def encode_stream_error(err: GatewayError) -> bytes:
+    """The bytes that end a stream that failed after it started."""
+    return encode_sse(encode_error(err)) + SSE_DONE
+
+
+FINISH_TO_STOP: dict[str, StopReason] = {
+    "stop": StopReason.END_TURN,
+    "length": StopReason.MAX_TOKENS,
+    "tool_calls": StopReason.TOOL_USE,
+    "function_call": StopReason.TOOL_USE,
+    "content_filter": StopReason.CONTENT_FILTER,
+    "error": StopReason.ERROR,
+}
+
+STOP_TO_FINISH: dict[StopReason | None, str] = {
+    None: "stop",
+    StopReason.END_TURN: "stop",
+    StopReason.MAX_TOKENS: "length",
+    StopReason.STOP_SEQUENCE: "stop",
+    StopReason.TOOL_USE: "tool_calls",
+    StopReason.CONTENT_FILTER: "content_filter",
+    StopReason.PAUSE_TURN: "stop",
+    StopReason.ERROR: "stop",
+}
+
+
+def decode_finish(reason: str | None) -> StopReason | None:
+    return None if reason is None else FINISH_TO_STOP.get(reason, StopReason.END_TURN)
+
+
+def new_id(prefix: str) -> str:
+    return prefix + secrets.token_hex(12)
+
+
+class PromptDetails(msgspec.Struct):
+    cached_tokens: int | None = None
+    cache_write_tokens: int | None = None
+
+
+class CompletionDetails(msgspec.Struct):
+    reasoning_tokens: int | None = None
+
+
+class WireUsage(msgspec.Struct):
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
+    prompt_tokens_details: PromptDetails | None = None
+    completion_tokens_details: CompletionDetails | None = None
+    prompt_cache_hit_tokens: int | None = None  # DeepSeek
+
+
+def decode_usage(u: WireUsage) -> Usage:
+    pd, cd = u.prompt_tokens_details, u.completion_tokens_details
+    cached = (pd.cached_tokens if pd else None) or u.prompt_cache_hit_tokens or 0
+    return Usage(
+        input_tokens=u.prompt_tokens or 0,
+        output_tokens=u.completion_tokens or 0,
+        cached_tokens=cached,
+        cache_creation_tokens=(pd.cache_write_tokens or 0) if pd else 0,
+        reasoning_tokens=(cd.reasoning_tokens or 0) if cd else 0,
+    )
+
+
+def encode_usage(u: Usage | None) -> dict[str, Any]:
+    u = u or Usage()
+    prompt_details: dict[str, int] = {"cached_tokens": u.cached_tokens}
+    if u.cache_creation_tokens:
+        prompt_details["cache_write_tokens"] = u.cache_creation_tokens
+    return {
+        "prompt_tokens": u.input_tokens,
+        "completion_tokens": u.output_tokens,
+        "total_tokens": u.total_tokens,
+        "prompt_tokens_details": prompt_details,
+        "completion_tokens_details": {"reasoning_tokens": u.reasoning_tokens},
+    }
+
+
+def decode_error_object(error: Any) -> StreamError:
+    """An ``error`` member found in a stream (``{"message", "type", "code"}`` or a string)."""
+    if not isinstance(error, dict):
+        return StreamError(ErrorKind.UPSTREAM_ERROR.value, str(error))
+    code, etype = error.get("code"), error.get("type")
+    if isinstance(code, int) and 400 <= code < 600:  # OpenRouter puts the HTTP status here
+        kind = STATUS_KINDS.get(code, ErrorKind.UPSTREAM_ERROR)
+        return StreamError(kind.value, str(error.get("message") or ""), code)
+    kind = _TYPE_KINDS.get(etype, ErrorKind.UPSTREAM_ERROR) if isinstance(etype, str) else ErrorKind.UPSTREAM_ERROR
+    status = 429 if kind is ErrorKind.RATE_LIMITED else 502
+    return StreamError(kind.value, str(error.get("message") or etype or "upstream stream error"), status)
+
+
+# --- decoding -------------------------------------------------------------------------------
+
+
+class _FunctionDelta(msgspec.Struct):
+    name: str | None = None
+    arguments: str | None = None
+
+
+class _ToolCallDelta(msgspec.Struct):
+    index: int = 0
+    id: str | None = None
+    function: _FunctionDelta | None = None
+
+
+class _Delta(msgspec.Struct):
+    content: str | None = None
+    reasoning_content: str | None = None
+    reasoning: Any = None  # a string for vLLM/OpenRouter; ignored when it is not
+    refusal: str | None = None
+    tool_calls: list[_ToolCallDelta] | None = None
+
+
+class _ChunkChoice(msgspec.Struct):
+    index: int = 0
+    delta: _Delta | None = None
+    finish_reason: str | None = None
+
+
+class _Chunk(msgspec.Struct):
+    id: str | None = None
+    model: str | None = None
+    created: int | None = None
+    choices: list[_ChunkChoice] | None = None
+    usage: WireUsage | None = None
+    error: Any = None
+
+
+_chunk_decoder = msgspec.json.Decoder(_Chunk)
+
+_NONE, _TEXT, _THINKING, _TOOL = 0, 1, 2, 3
+
+
+class _Call:
+    """One tool call of the current run, keyed by its OpenAI ``index``."""
+
+    __slots__ = ("args", "id", "name")
+
+    def __init__(self) -> None:
+        self.id = ""
+        self.name = ""
+        self.args: list[str] = []
+
+
+class StreamDecoder:
+    """Upstream ``chat.completion.chunk`` SSE frames → canonical events."""
+
+    __slots__ = ("_calls", "_done", "_finished", "_live", "_next", "_open", "_open_index", "_order",
+                 "_started", "_stop", "_usage")
+
+    def __init__(self) -> None:
+        self._started = False
+        self._done = False
+        self._finished = False  # a finish_reason was seen
+        self._next = 0  # next block index
+        self._open = _NONE
+        self._open_index = -1
+        self._stop: StopReason | None = None
+        self._usage: Usage | None = None
+        self._calls: dict[int, _Call] = {}  # OpenAI tool index -> call, current run
+        self._order: list[_Call] = []  # calls of the run in first-seen order
+        self._live: _Call | None = None  # the call streaming live in the open block
+
+    def feed(self, frame: SSEFrame) -> list[Event]:
+        if self._done:
+            return []
+        data = frame.data
+        if data == b"[DONE]":
+            return self._end()
+        try:
+            chunk = _chunk_decoder.decode(data)
+        except msgspec.DecodeError:
+            if frame.event == "error":
+                self._done = True
+                return [StreamError(ErrorKind.UPSTREAM_ERROR.value, data.decode("utf-8", "replace"))]
+            return [Unknown(data.decode("utf-8", "replace"), frame.event, NAME)]
+        if chunk.error is not None:
+            self._done = True
+            return [decode_error_object(chunk.error)]
+        out: list[Event] = []
+        if not self._started:
+            self._started = True
+            out.append(MessageStart(chunk.id or "", chunk.model or "", None, chunk.created or 0))
+        if chunk.choices:
+            self._choice(chunk.choices, out)
+        if chunk.usage is not None:
+            self._usage = decode_usage(chunk.usage)
+            if self._finished and not chunk.choices:
+                out += self._end()
+        return out
+
+    def close(self) -> list[Event]:
+        """End of the upstream body: flush whatever the stream did not finish."""
+        return [] if self._done else self._end()
+
+    def _choice(self, choices: list[_ChunkChoice], out: list[Event]) -> None:
+        for choice in choices:
+            if choice.index != 0:
+                continue
+            delta = choice.delta
+            if delta is not None:
+                reasoning = delta.reasoning_content or delta.reasoning
+                if reasoning and type(reasoning) is str:
+                    self._content(reasoning, _THINKING, out)
+                if delta.content:
+                    self._content(delta.content, _TEXT, out)
+                if delta.refusal:
+                    self._content(delta.refusal, _TEXT, out)
+                if delta.tool_calls:
+                    for tc in delta.tool_calls:
+                        self._tool(tc, out)
+            if choice.finish_reason:
+                self._stop = decode_finish(choice.finish_reason)
+                self._finished = True
+                self._close(out)
+
+    def _content(self, text: str, kind: int, out: list[Event]) -> None:
+        if self._open != kind:
+            self._close(out)
+            self._open, self._open_index = kind, self._next
+            self._next += 1
+            out.append(BlockStart(self._open_index, TextBlock("") if kind == _TEXT else ThinkingBlock()))
+        out.append(BlockDelta(self._open_index, TextDelta(text) if kind == _TEXT else ThinkingDelta(text)))
+
+    def _tool(self, tc: _ToolCallDelta, out: list[Event]) -> None:
+        if self._open != _TOOL:
+            self._close(out)
+            self._open = _TOOL
+        call = self._calls.get(tc.index)
+        if call is None or (tc.id and call.id and tc.id != call.id):
+            call = self._calls[tc.index] = _Call()
+            self._order.append(call)
+        fn = tc.function
+        fragment = fn.arguments if fn is not None else None
+        if call is self._live:
+            if fragment:
+                out.append(BlockDelta(self._open_index, ArgumentsDelta(fragment)))
+            return
+        if tc.id:
+            call.id = tc.id
+        if fn is not None and fn.name:
+            call.name = fn.name
+        if fragment:
+            call.args.append(fragment)
+        if self._live is None and call.name and call is self._order[0]:
+            self._start_call(call, out)
+
+    def _start_call(self, call: _Call, out: list[Event]) -> None:
+        self._live, self._open_index = call, self._next
+        self._next += 1
+        out.append(BlockStart(self._open_index, ToolCallBlock(call.id or new_id("call_"), call.name, "")))
+        if call.args:
+            out.append(BlockDelta(self._open_index, ArgumentsDelta("".join(call.args))))
+            call.args = []
+
+    def _close(self, out: list[Event]) -> None:
+        """Stop the open block; a tool run also emits its buffered calls as whole blocks."""
+        if self._open == _TOOL:
+            if self._live is not None:
+                out.append(BlockStop(self._open_index))
+            for call in self._order:
+                if call is not self._live and call.name:
+                    self._start_call(call, out)
+                    out.append(BlockStop(self._open_index))
+            self._calls, self._order, self._live = {}, [], None
+        elif self._open != _NONE:
+            out.append(BlockStop(self._open_index))
+        self._open = _NONE
+
+    def _end(self) -> list[Event]:
+        out: list[Event] = []
+        if not self._started:
+            self._started = True
+            out.append(MessageStart())
+        self._close(out)
+        if self._stop is not None or self._usage is not None:
+            out.append(MessageDelta(self._stop, None, self._usage))
+        out.append(MessageStop())
+        self._done = True
+        return out
+
+
+# --- encoding -------------------------------------------------------------------------------
+
+_OPEN_END = b'},"finish_reason":null}]}\n\n'
+_ARGS_END = b'}}]},"finish_reason":null}]}\n\n'
+
+
+class StreamEncoder:
+    """Canonical events → ``chat.completion.chunk`` SSE bytes for a client.
+
+    ``model`` is the name the client asked for; ``include_usage`` mirrors the client's
+    ``stream_options.include_usage`` (the upstream is always asked for usage).
+    """
+
+    __slots__ = ("_args_pre", "_base", "_done", "_head", "_include_usage", "_model", "_reason_pre",
+                 "_started", "_stop", "_text_pre", "_tools", "_usage")
+
+    def __init__(self, model: str, include_usage: bool = False) -> None:
+        self._model = model
+        self._include_usage = include_usage
+        self._started = False
+        self._done = False
+        self._tools = 0  # tool calls started so far (their OpenAI index)
+        self._stop: StopReason | None = None
+        self._usage: Usage | None = None
+        self._base = self._head = self._text_pre = self._reason_pre = self._args_pre = b""
+
+    def encode(self, event: Event) -> bytes:
+        if type(event) is BlockDelta and not self._done:
+            delta = event.delta
+            pre = b"" if self._started else self._start(MessageStart())
+            if type(delta) is TextDelta:
+                return pre + self._text_pre + _enc(delta.text) + _OPEN_END
+            if type(delta) is ThinkingDelta:
+                return pre + self._reason_pre + _enc(delta.thinking) + _OPEN_END
+            if type(delta) is ArgumentsDelta and self._args_pre:
+                return pre + self._args_pre + _enc(delta.partial_json) + _ARGS_END
+            return pre
+        if self._done:
+            return b""
+        handler = _HANDLERS.get(type(event))
+        return handler(self, event) if handler is not None else b""
+
+    def _start(self, event: MessageStart) -> bytes:
+        self._started = True
+        chunk_id = _enc(event.id or new_id("chatcmpl-"))
+        created = str(event.created or int(time.time())).encode()
+        model = _enc(self._model or event.model)
+        self._base = b'data: {"id":' + chunk_id + b',"object":"chat.completion.chunk","created":' + created
+        self._base += b',"model":' + model
+        self._head = self._base + b',"choices":[{"index":0,"delta":{'
+        self._text_pre = self._head + b'"content":'
+        self._reason_pre = self._head + b'"reasoning_content":'
+        return self._head + b'"role":"assistant","content":""' + _OPEN_END
+
+    def _message_start(self, event: MessageStart) -> bytes:
+        return b"" if self._started else self._start(event)
+
+    def _block_start(self, event: BlockStart) -> bytes:
+        pre = b"" if self._started else self._start(MessageStart())
+        block = event.block
+        if type(block) is ToolCallBlock:
+            index = self._tools
+            self._tools += 1
+            self._args_pre = self._head + b'"tool_calls":[{"index":' + str(index).encode()
+            self._args_pre += b',"function":{"arguments":'
+            call = {"index": index, "id": block.id or new_id("call_"), "type": "function",
+                    "function": {"name": block.name, "arguments": block.arguments}}
+            return pre + self._head + _enc({"tool_calls": [call]})[1:] + b',"finish_reason":null}]}\n\n'
+        if type(block) is TextBlock and block.text:
+            return pre + self._text_pre + _enc(block.text) + _OPEN_END
+        if type(block) is ThinkingBlock and block.thinking:
+            return pre + self._reason_pre + _enc(block.thinking) + _OPEN_END
+        return pre
+
+    def _message_delta(self, event: MessageDelta) -> bytes:
+        if event.stop_reason is not None:
+            self._stop = event.stop_reason
+        if event.usage is not None:
+            self._usage = event.usage
+        return b""
+
+    def _message_stop(self, event: MessageStop) -> bytes:
+        pre = b"" if self._started else self._start(MessageStart())
+        self._done = True
+        reason = STOP_TO_FINISH[self._stop]
+        if self._tools and self._stop in (None, StopReason.END_TURN):
+            reason = "tool_calls"  # a client loops on this, whatever the upstream said
+        out = pre + self._head + b'},"finish_reason":"' + reason.encode() + b'"}]}\n\n'
+        if self._include_usage:
+            out += self._base + b',"choices":[],"usage":' + _enc(encode_usage(self._usage)) + b"}\n\n"
+        return out + SSE_DONE
+
+    def _stream_error(self, event: StreamError) -> bytes:
+        self._done = True
+        try:
+            kind = ErrorKind(event.kind)
+        except ValueError:
+            kind = ErrorKind.UPSTREAM_ERROR
+        return encode_stream_error(GatewayError(kind, event.message, status=event.status))
+
+    def _ping(self, event: Event) -> bytes:
+        return b": ping\n\n"
+
+
+_HANDLERS: dict[type, Any] = {
+    MessageStart: StreamEncoder._message_start,
+    BlockStart: StreamEncoder._block_start,
+    MessageDelta: StreamEncoder._message_delta,
+    MessageStop: StreamEncoder._message_stop,
+    StreamError: StreamEncoder._stream_error,
+    Ping: StreamEncoder._ping,
+}

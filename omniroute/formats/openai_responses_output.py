@@ -1,0 +1,366 @@
+"""OpenAI Responses: the response object — output items, usage, status ↔ stop reason.
+
+Shared by the non-streaming answer (``decode_response`` / ``encode_response``, re-exported by
+``omniroute.formats.openai_responses``) and the stream (``response.created`` …
+``response.completed`` carry the same object). The mapping tables live in the docstring of
+``omniroute.formats.openai_responses``.
+
+Output items ↔ canonical blocks::
+
+    reasoning {id, summary[], content[], encrypted_content}  ↔  ThinkingBlock(thinking, signature, id)
+    message {content: [output_text | refusal]}               ↔  one TextBlock per content part
+    function_call {call_id, name, arguments}                 ↔  ToolCallBlock(id=call_id, name, arguments)
+    any other item (web_search_call, mcp_call, …)            ↔  UnknownBlock(raw item, source=ITEM_SOURCE)
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import msgspec
+
+from omniroute.canonical import (
+    Block,
+    Response,
+    StopReason,
+    TextBlock,
+    ThinkingBlock,
+    ToolCallBlock,
+    UnknownBlock,
+    Usage,
+)
+from omniroute.errors import ErrorKind, GatewayError
+
+NAME = "openai_responses"
+#: ``UnknownBlock.source`` of a whole Responses *item* (not a content part): the Responses
+#: encoders put it back as an item, every other format drops it.
+ITEM_SOURCE = "openai_responses/item"
+
+# --------------------------------------------------------------------------- wire: decode
+
+
+class SummaryPart(msgspec.Struct):
+    text: str = ""
+    type: str = "summary_text"
+
+
+class OutputPart(msgspec.Struct):
+    type: str
+    text: str | None = None
+    refusal: str | None = None
+
+
+class OutputItem(msgspec.Struct):
+    """Generic view of one output item; ``type`` picks which fields matter."""
+
+    type: str
+    id: str | None = None
+    content: list[OutputPart] | None = None
+    summary: list[SummaryPart] | None = None
+    encrypted_content: str | None = None
+    call_id: str | None = None
+    name: str | None = None
+    arguments: str | None = None
+
+
+class _InDetails(msgspec.Struct):
+    cached_tokens: int | None = 0
+    cache_write_tokens: int | None = 0
+
+
+class _OutDetails(msgspec.Struct):
+    reasoning_tokens: int | None = 0
+
+
+class WireUsage(msgspec.Struct):
+    input_tokens: int = 0
+    output_tokens: int = 0
+    input_tokens_details: _InDetails | None = None
+    output_tokens_details: _OutDetails | None = None
+
+
+class Incomplete(msgspec.Struct):
+    reason: str | None = None
+
+
+class WireError(msgspec.Struct):
+    message: str = ""
+    code: str | None = None
+
+
+class ResponseBody(msgspec.Struct):
+    id: str = ""
+    model: str = ""
+    created_at: float | None = None
+    status: str | None = None
+    output: list[msgspec.Raw] | None = None
+    usage: WireUsage | None = None
+    incomplete_details: Incomplete | None = None
+    error: WireError | None = None
+
+
+_body_decoder = msgspec.json.Decoder(ResponseBody)
+_item_decoder = msgspec.json.Decoder(OutputItem)
+
+#: incomplete_details.reason → canonical
+_INCOMPLETE_STOPS: dict[str | None, StopReason] = {
+    "max_output_tokens": StopReason.MAX_TOKENS,
+    "content_filter": StopReason.CONTENT_FILTER,
+    "steered": StopReason.PAUSE_TURN,
+}
+
+
+def decode_stop(status: str | None, incomplete: Incomplete | None, tool_call: bool) -> StopReason | None:
+    """Responses ``status`` (+ incomplete reason) → canonical stop reason."""
+    if status == "completed":
+        return StopReason.TOOL_USE if tool_call else StopReason.END_TURN
+    if status == "incomplete":
+        reason = incomplete.reason if incomplete is not None else None
+        return _INCOMPLETE_STOPS.get(reason, StopReason.MAX_TOKENS)  # cut short, reason unknown
+    if status in ("failed", "cancelled"):
+        return StopReason.ERROR
+    return None
+
+
+def decode_usage(u: WireUsage | None) -> Usage | None:
+    if u is None:
+        return None
+    ind, outd = u.input_tokens_details, u.output_tokens_details
+    return Usage(
+        input_tokens=u.input_tokens,
+        output_tokens=u.output_tokens,
+        cached_tokens=(ind.cached_tokens or 0) if ind else 0,
+        cache_creation_tokens=(ind.cache_write_tokens or 0) if ind else 0,
+        reasoning_tokens=(outd.reasoning_tokens or 0) if outd else 0,
+    )
+
+
+def decode_item(raw: bytes | msgspec.Raw) -> OutputItem | None:
+    """One output item, or ``None`` when it is not shaped like one we know (kept raw)."""
+    try:
+        item = _item_decoder.decode(raw)
+    except msgspec.ValidationError:
+        return None
+    return item if item.type in _ITEM_BLOCKS else None
+
+
+def thinking_text(item: OutputItem) -> str:
+    """Reasoning text: the summary parts (joined by a blank line), else the raw reasoning content."""
+    if item.summary:
+        return "\n\n".join(p.text for p in item.summary)
+    return "".join(p.text or "" for p in item.content or ())
+
+
+def _message_blocks(item: OutputItem) -> list[Block]:
+    out: list[Block] = []
+    for part in item.content or ():
+        if part.type == "refusal":
+            out.append(TextBlock(part.refusal or ""))
+        else:
+            out.append(TextBlock(part.text or ""))
+    return out
+
+
+def _reasoning_blocks(item: OutputItem) -> list[Block]:
+    return [ThinkingBlock(thinking_text(item), signature=item.encrypted_content, id=item.id or "")]
+
+
+def _call_blocks(item: OutputItem) -> list[Block]:
+    return [ToolCallBlock(item.call_id or item.id or "", item.name or "", item.arguments or "")]
+
+
+_ITEM_BLOCKS = {"message": _message_blocks, "reasoning": _reasoning_blocks, "function_call": _call_blocks}
+
+
+def item_blocks(raw: msgspec.Raw) -> list[Block]:
+    item = decode_item(raw)
+    if item is None:
+        return [UnknownBlock(raw=msgspec.json.decode(raw), source=ITEM_SOURCE)]
+    return _ITEM_BLOCKS[item.type](item)
+
+
+def decode_response(body: bytes) -> Response:
+    """An upstream's Responses object → canonical ``Response``."""
+    try:
+        wire = _body_decoder.decode(body)
+    except (msgspec.ValidationError, msgspec.DecodeError) as exc:
+        raise GatewayError(ErrorKind.UPSTREAM_PROTOCOL, f"malformed Responses answer: {exc}") from None
+    content: list[Block] = []
+    for raw in wire.output or ():
+        content.extend(item_blocks(raw))
+    tool_call = any(type(b) is ToolCallBlock for b in content)
+    return Response(
+        id=wire.id,
+        model=wire.model,
+        content=content,
+        stop_reason=decode_stop(wire.status, wire.incomplete_details, tool_call),
+        usage=decode_usage(wire.usage),
+        created=int(wire.created_at or 0),
+    )
+
+
+# --------------------------------------------------------------------------- wire: encode
+
+
+class OutputText(msgspec.Struct, tag_field="type", tag="output_text"):
+    text: str
+    annotations: list[Any] = msgspec.field(default_factory=list)
+    logprobs: list[Any] = msgspec.field(default_factory=list)
+
+
+class MessageItem(msgspec.Struct, tag_field="type", tag="message"):
+    id: str
+    status: str = "completed"
+    content: list[OutputText] = msgspec.field(default_factory=list)
+    role: str = "assistant"
+
+
+class SummaryText(msgspec.Struct, tag_field="type", tag="summary_text"):
+    text: str
+
+
+class ReasoningItem(msgspec.Struct, tag_field="type", tag="reasoning"):
+    id: str
+    summary: list[SummaryText] = msgspec.field(default_factory=list)
+    encrypted_content: str | None = None
+
+
+class FunctionCallItem(msgspec.Struct, tag_field="type", tag="function_call"):
+    id: str
+    call_id: str
+    name: str
+    arguments: str = ""
+    status: str = "completed"
+
+
+class _InDetailsOut(msgspec.Struct):
+    cached_tokens: int
+    cache_write_tokens: int
+
+
+class _OutDetailsOut(msgspec.Struct):
+    reasoning_tokens: int
+
+
+class UsageOut(msgspec.Struct):
+    input_tokens: int
+    input_tokens_details: _InDetailsOut
+    output_tokens: int
+    output_tokens_details: _OutDetailsOut
+    total_tokens: int
+
+
+class IncompleteOut(msgspec.Struct):
+    reason: str
+
+
+class ErrorOut(msgspec.Struct):
+    code: str
+    message: str
+
+
+class ResponseObject(msgspec.Struct):
+    """The full response object; every field the ``openai`` SDK requires is present."""
+
+    id: str
+    created_at: int
+    model: str
+    status: str = "completed"
+    output: list[Any] = msgspec.field(default_factory=list)
+    usage: UsageOut | None = None
+    error: ErrorOut | None = None
+    incomplete_details: IncompleteOut | None = None
+    object: str = "response"
+    instructions: str | None = None
+    max_output_tokens: int | None = None
+    parallel_tool_calls: bool = True
+    previous_response_id: str | None = None
+    reasoning: dict[str, Any] = msgspec.field(default_factory=lambda: {"effort": None, "summary": None})
+    store: bool = False
+    temperature: float | None = None
+    text: dict[str, Any] = msgspec.field(default_factory=lambda: {"format": {"type": "text"}})
+    tool_choice: str = "auto"
+    tools: list[Any] = msgspec.field(default_factory=list)
+    top_p: float | None = None
+    truncation: str = "disabled"
+    user: str | None = None
+    metadata: dict[str, Any] = msgspec.field(default_factory=dict)
+
+
+def encode_usage(u: Usage | None) -> UsageOut | None:
+    if u is None:
+        return None
+    return UsageOut(
+        u.input_tokens,
+        _InDetailsOut(u.cached_tokens, u.cache_creation_tokens),
+        u.output_tokens,
+        _OutDetailsOut(u.reasoning_tokens),
+        u.input_tokens + u.output_tokens,
+    )
+
+
+#: canonical stop reason → (status, incomplete_details.reason)
+_STOP_STATUS: dict[StopReason, tuple[str, str | None]] = {
+    StopReason.MAX_TOKENS: ("incomplete", "max_output_tokens"),
+    StopReason.CONTENT_FILTER: ("incomplete", "content_filter"),
+    StopReason.ERROR: ("failed", None),
+}
+
+#: ErrorKind value → ``response.error.code`` (the SDK's closed list of codes)
+ERROR_CODES: dict[str, str] = {
+    ErrorKind.RATE_LIMITED.value: "rate_limit_exceeded",
+    ErrorKind.INVALID_REQUEST.value: "invalid_prompt",
+}
+
+
+def response_object(
+    rid: str, model: str, created: int, stop: StopReason | None, output: list[Any], usage: Usage | None
+) -> ResponseObject:
+    """The response object for ``stop`` (status, incomplete_details and error follow from it)."""
+    status, reason = _STOP_STATUS.get(stop, ("completed", None)) if stop is not None else ("completed", None)
+    obj = ResponseObject(rid, created or int(time.time()), model, status, output, encode_usage(usage))
+    if reason is not None:
+        obj.incomplete_details = IncompleteOut(reason)
+    if status == "failed":
+        obj.error = ErrorOut("server_error", "the upstream model stopped with an error")
+    return obj
+
+
+def item_id(prefix: str, rid: str, index: int) -> str:
+    """A stable id for the ``index``-th output item of response ``rid`` (``msg_…``, ``fc_…``, ``rs_…``)."""
+    stem = rid[5:] if rid.startswith("resp_") else rid
+    return f"{prefix}_{stem}_{index}"
+
+
+def encode_items(content: list[Block], rid: str, message_status: str = "completed") -> list[Any]:
+    """Canonical blocks → output items; consecutive text blocks share one message item."""
+    items: list[Any] = []
+    message: MessageItem | None = None
+    for block in content:
+        kind = type(block)
+        if kind is TextBlock:
+            if message is None:
+                message = MessageItem(item_id("msg", rid, len(items)), message_status)
+                items.append(message)
+            message.content.append(OutputText(block.text))
+            continue
+        message = None
+        if kind is ThinkingBlock:
+            summary = [SummaryText(block.thinking)] if block.thinking else []
+            items.append(ReasoningItem(block.id or item_id("rs", rid, len(items)), summary, block.signature))
+        elif kind is ToolCallBlock:
+            items.append(FunctionCallItem(item_id("fc", rid, len(items)), block.id, block.name, block.arguments))
+        elif kind is UnknownBlock and block.source == ITEM_SOURCE and isinstance(block.raw, dict):
+            items.append(block.raw)
+    return items
+
+
+_encoder = msgspec.json.Encoder()
+
+
+def encode_response(resp: Response) -> bytes:
+    """Canonical ``Response`` → a Responses object (``client.responses.create`` parses it)."""
+    status = "incomplete" if resp.stop_reason in (StopReason.MAX_TOKENS, StopReason.CONTENT_FILTER) else "completed"
+    items = encode_items(resp.content, resp.id, status)
+    return _encoder.encode(response_object(resp.id, resp.model, resp.created, resp.stop_reason, items, resp.usage))

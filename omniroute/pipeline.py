@@ -1,0 +1,145 @@
+"""The request pipeline: attempts over a route's accounts, then relay of the answer.
+
+Pass-through (client and upstream speak the same format): the client's bytes go upstream
+with only the model name rewritten, and the upstream's bytes come back untouched —
+non-streaming as one body, streaming relayed event by event as reads arrive (only whole
+SSE events are forwarded, so an error event appended after a broken stream is never glued
+to half an event).
+
+Failure handling, per attempt (an attempt is one account of the route):
+
+=========================================  ==============================================
+what happened                              what the client gets
+=========================================  ==============================================
+connect refused / DNS / reset              next account, else 502 (UPSTREAM_UNREACHABLE)
+no headers within ``first_byte_timeout``   next account, else 504 (UPSTREAM_TIMEOUT)
+upstream 4xx/5xx                           429/5xx: next account; else that status with
+                                           the upstream's message, in the client's dialect
+stream silent for ``stream_idle_timeout``  error event, then the stream ends
+stream dropped (payload error, no [DONE])  error event, then the stream ends
+client disconnects mid-stream              the upstream response is closed at once
+=========================================  ==============================================
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import aiohttp
+import msgspec
+
+from omniroute.errors import ErrorKind, GatewayError
+from omniroute.formats.registry import FORMATS
+from omniroute.gateway import Gateway
+from omniroute.routing.registry import Route
+from omniroute.routing.targets import Target
+from omniroute.server.http import JSON_HEADERS, SSE_HEADERS
+from omniroute.transport import map_exception
+
+_DONE = b"data: [DONE]"
+_START_JSON = {"type": "http.response.start", "status": 200, "headers": JSON_HEADERS}
+_START_SSE = {"type": "http.response.start", "status": 200, "headers": SSE_HEADERS}
+
+
+def rewrite_model(body: bytes, client_model: str, upstream_model: str) -> bytes:
+    """The client body with ``model`` renamed for the upstream, touching nothing else.
+
+    When the quoted model string occurs exactly once it can only be the top-level ``model``
+    value (we decoded it from there), so a byte replace is exact. Otherwise (escaped form,
+    or the same string elsewhere in the body) decode, rename and re-encode.
+    """
+    if client_model == upstream_model:
+        return body
+    old = msgspec.json.encode(client_model)
+    if body.count(old) == 1:
+        return body.replace(old, msgspec.json.encode(upstream_model))
+    data = msgspec.json.decode(body)
+    data["model"] = upstream_model
+    return msgspec.json.encode(data)
+
+
+async def open_upstream(gw: Gateway, target: Target, url: str, body: bytes) -> aiohttp.ClientResponse:
+    """POST ``body``; errors (including HTTP ≥ 400) raise ``GatewayError``."""
+    try:
+        async with asyncio.timeout(gw.settings.first_byte_timeout):
+            resp = await gw.session.post(url, data=body, headers=target.headers)
+    except (aiohttp.ClientError, OSError, TimeoutError) as exc:
+        raise map_exception(exc, target.provider) from None
+    if resp.status >= 400:
+        try:
+            raw = await resp.read()
+        except (aiohttp.ClientError, OSError, TimeoutError) as exc:
+            raise map_exception(exc, target.provider) from None
+        finally:
+            resp.release()
+        from_upstream = _decode_upstream_error(target, resp.status, raw)
+        raise from_upstream
+    return resp
+
+
+def _decode_upstream_error(target: Target, status: int, raw: bytes) -> GatewayError:
+    return FORMATS[target.spec.format].decode_error(status, raw, target.provider)
+
+
+async def attempt(gw: Gateway, route: Route, make_body: Any, stream: bool) -> tuple[Target, aiohttp.ClientResponse]:
+    """Try the route's accounts in order; the first that answers wins."""
+    last: GatewayError | None = None
+    for target in route.targets:
+        try:
+            resp = await open_upstream(gw, target, target.chat_url(route.model, stream), make_body(target))
+            return target, resp
+        except GatewayError as err:
+            last = err
+            if not err.fallback:
+                raise
+    assert last is not None
+    raise last
+
+
+async def relay_json(send: Any, resp: aiohttp.ClientResponse, target: Target) -> None:
+    """Non-streaming pass-through."""
+    try:
+        body = await resp.read()
+    except (aiohttp.ClientError, OSError, TimeoutError) as exc:
+        raise map_exception(exc, target.provider) from None
+    finally:
+        resp.release()
+    await send(_START_JSON)
+    await send({"type": "http.response.body", "body": body})
+
+
+async def relay_sse(send: Any, receive: Any, resp: aiohttp.ClientResponse, target: Target, fmt: Any) -> None:
+    """Streaming pass-through: forward whole SSE events as they arrive."""
+    watcher = asyncio.get_running_loop().create_task(_close_on_disconnect(receive, resp))
+    await send(_START_SSE)
+    tail = b""
+    last = b""
+    try:
+        async for chunk in resp.content.iter_any():
+            data = tail + chunk if tail else chunk
+            cut = data.rfind(b"\n\n")
+            if cut < 0:
+                tail = data
+                continue
+            tail, last = data[cut + 2 :], data[: cut + 2]
+            await send({"type": "http.response.body", "body": last, "more_body": True})
+        if _DONE not in last[-32:] + tail:
+            raise GatewayError(ErrorKind.UPSTREAM_PROTOCOL, "upstream stream ended before it was complete")
+        await send({"type": "http.response.body", "body": tail})
+    except (aiohttp.ClientError, OSError, TimeoutError, GatewayError) as exc:
+        if watcher.done():
+            return  # the client left; nothing to tell it
+        err = exc if isinstance(exc, GatewayError) else map_exception(exc, target.provider)
+        await send({"type": "http.response.body", "body": fmt.encode_stream_error(err)})
+    finally:
+        watcher.cancel()
+        resp.close()
+
+
+async def _close_on_disconnect(receive: Any, resp: aiohttp.ClientResponse) -> None:
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            resp.close()
+            return

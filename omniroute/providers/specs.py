@@ -1,0 +1,133 @@
+"""Providers as data: one ``ProviderSpec`` row per upstream service.
+
+A row says where the service lives, which wire format it speaks, how it authenticates and
+which model-id prefixes route to it. Nothing outside this table switches on a provider name;
+the generic executor (``providers.executor``) reads rows.
+
+Auth styles:
+
+===============  ====================================================
+``bearer``       ``Authorization: Bearer <key>``
+``x-api-key``    ``x-api-key: <key>`` (+ the row's ``anthropic-version`` header)
+``goog-api-key`` ``x-goog-api-key: <key>`` (Gemini)
+``none``         no credential (Ollama, local servers)
+===============  ====================================================
+
+Paths are appended to the connection's base URL; Gemini's contain ``{model}``.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+import msgspec
+
+
+class AuthStyle(StrEnum):
+    BEARER = "bearer"
+    X_API_KEY = "x-api-key"
+    GOOG_API_KEY = "goog-api-key"
+    NONE = "none"
+
+
+class ProviderSpec(msgspec.Struct, frozen=True):
+    id: str
+    name: str
+    format: str  # a module name in omniroute.formats
+    base_url: str
+    auth: AuthStyle = AuthStyle.BEARER
+    prefixes: tuple[str, ...] = ()
+    chat_path: str = "/chat/completions"
+    stream_path: str | None = None  # when streaming uses another path (Gemini)
+    models_path: str | None = "/models"
+    count_tokens_path: str | None = None
+    headers: tuple[tuple[str, str], ...] = ()
+    models: tuple[str, ...] = ()
+    text_only: bool = False  # no image input
+
+
+def _openai_compatible(id: str, name: str, base_url: str, *prefixes: str, models: tuple[str, ...] = ()) -> ProviderSpec:
+    return ProviderSpec(id, name, "openai_chat", base_url, prefixes=(id, *prefixes), models=models)
+
+
+#: The built-in rows. Custom nodes (``/api/provider-nodes``) become rows at run time.
+BUILTIN: tuple[ProviderSpec, ...] = (
+    _openai_compatible(
+        "openai", "OpenAI", "https://api.openai.com/v1", "oai",
+        models=("gpt-4o", "gpt-4o-mini", "gpt-4.1", "gpt-4.1-mini", "o3", "o4-mini", "gpt-5", "gpt-5-mini"),
+    ),
+    _openai_compatible(
+        "openrouter", "OpenRouter", "https://openrouter.ai/api/v1", "or",
+        models=("openai/gpt-4o-mini", "anthropic/claude-sonnet-4", "google/gemini-2.5-flash"),
+    ),
+    _openai_compatible(
+        "groq", "Groq", "https://api.groq.com/openai/v1",
+        models=("llama-3.3-70b-versatile", "llama-3.1-8b-instant"),
+    ),
+    _openai_compatible(
+        "mistral", "Mistral", "https://api.mistral.ai/v1",
+        models=("mistral-large-latest", "mistral-small-latest", "codestral-latest", "mistral-embed"),
+    ),
+    _openai_compatible(
+        "together", "Together AI", "https://api.together.xyz/v1",
+        models=("meta-llama/Llama-3.3-70B-Instruct-Turbo", "deepseek-ai/DeepSeek-V3"),
+    ),
+    _openai_compatible(
+        "fireworks", "Fireworks AI", "https://api.fireworks.ai/inference/v1",
+        models=("accounts/fireworks/models/llama-v3p3-70b-instruct",),
+    ),
+    _openai_compatible(
+        "nebius", "Nebius AI Studio", "https://api.studio.nebius.com/v1",
+        models=("meta-llama/Meta-Llama-3.1-70B-Instruct", "Qwen/Qwen3-Embedding-8B"),
+    ),
+    _openai_compatible("deepseek", "DeepSeek", "https://api.deepseek.com/v1", models=("deepseek-chat", "deepseek-reasoner")),
+    _openai_compatible("xai", "xAI", "https://api.x.ai/v1", "grok", models=("grok-4", "grok-3-mini")),
+    _openai_compatible(
+        "nvidia", "NVIDIA NIM", "https://integrate.api.nvidia.com/v1", "nim",
+        models=("meta/llama-3.3-70b-instruct",),
+    ),
+    _openai_compatible("cerebras", "Cerebras", "https://api.cerebras.ai/v1", models=("llama-3.3-70b", "qwen-3-32b")),
+    _openai_compatible("perplexity", "Perplexity", "https://api.perplexity.ai", "pplx", models=("sonar", "sonar-pro")),
+    _openai_compatible("openai-compatible", "OpenAI-compatible", "http://127.0.0.1:8000/v1", "compat"),
+    ProviderSpec(
+        "anthropic", "Anthropic", "anthropic", "https://api.anthropic.com/v1",
+        auth=AuthStyle.X_API_KEY, prefixes=("anthropic", "claude"), chat_path="/messages",
+        count_tokens_path="/messages/count_tokens", headers=(("anthropic-version", "2023-06-01"),),
+        models=("claude-opus-4-1", "claude-sonnet-4-5", "claude-haiku-4-5"),
+    ),
+    ProviderSpec(
+        "gemini", "Google Gemini", "gemini", "https://generativelanguage.googleapis.com/v1beta",
+        auth=AuthStyle.GOOG_API_KEY, prefixes=("gemini", "google"),
+        chat_path="/models/{model}:generateContent", stream_path="/models/{model}:streamGenerateContent?alt=sse",
+        models=("gemini-2.5-pro", "gemini-2.5-flash", "gemini-2.5-flash-lite"),
+    ),
+    ProviderSpec(
+        "ollama", "Ollama", "ollama", "http://127.0.0.1:11434", auth=AuthStyle.NONE,
+        chat_path="/api/chat", models_path="/api/tags",
+    ),
+    ProviderSpec(
+        "openai-responses", "OpenAI (Responses API)", "openai_responses", "https://api.openai.com/v1",
+        prefixes=("openai-responses", "responses"), chat_path="/responses",
+        models=("gpt-5", "gpt-5-mini", "o3", "o4-mini", "gpt-4.1"),
+    ),
+)
+
+SPECS: dict[str, ProviderSpec] = {spec.id: spec for spec in BUILTIN}
+
+#: custom node ``type``/``api_type`` -> (format, chat path, auth, extra headers)
+NODE_KINDS: dict[tuple[str, str], tuple[str, str, AuthStyle, tuple[tuple[str, str], ...]]] = {
+    ("openai-compatible", "chat"): ("openai_chat", "/chat/completions", AuthStyle.BEARER, ()),
+    ("openai-compatible", "responses"): ("openai_responses", "/responses", AuthStyle.BEARER, ()),
+    ("anthropic-compatible", "chat"): (
+        "anthropic", "/messages", AuthStyle.X_API_KEY, (("anthropic-version", "2023-06-01"),),
+    ),
+    ("anthropic-compatible", "messages"): (
+        "anthropic", "/messages", AuthStyle.X_API_KEY, (("anthropic-version", "2023-06-01"),),
+    ),
+}
+
+
+def node_spec(node_id: str, name: str, prefix: str, base_url: str, kind: tuple[str, str]) -> ProviderSpec:
+    """The row for a user-defined provider node."""
+    fmt, path, auth, headers = NODE_KINDS[kind]
+    return ProviderSpec(node_id, name, fmt, base_url, auth=auth, prefixes=(prefix,), chat_path=path, headers=headers)

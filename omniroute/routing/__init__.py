@@ -1,0 +1,1 @@
+"""Routing: model resolution (provider/model, alias, listed model), targets, accounts."""

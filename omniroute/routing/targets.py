@@ -1,0 +1,48 @@
+"""Compiled upstream targets: a connection joined with its provider row, ready to call.
+
+Everything a request needs from a connection — URLs and the header dict with credentials —
+is computed here once per snapshot, so the hot path does no string building.
+"""
+
+from __future__ import annotations
+
+import msgspec
+
+from omniroute.providers.specs import AuthStyle, ProviderSpec
+from omniroute.store.records import Connection
+
+_AUTH_HEADERS: dict[AuthStyle, tuple[str, str]] = {
+    AuthStyle.BEARER: ("Authorization", "Bearer {}"),
+    AuthStyle.X_API_KEY: ("x-api-key", "{}"),
+    AuthStyle.GOOG_API_KEY: ("x-goog-api-key", "{}"),
+}
+
+
+class Target(msgspec.Struct, frozen=True):
+    """One account at one provider."""
+
+    connection_id: str
+    connection_name: str
+    spec: ProviderSpec
+    base_url: str
+    headers: dict[str, str]
+
+    @property
+    def provider(self) -> str:
+        return self.spec.id
+
+    def chat_url(self, model: str, stream: bool) -> str:
+        path = self.spec.stream_path if stream and self.spec.stream_path else self.spec.chat_path
+        return self.base_url + path.replace("{model}", model) if "{model}" in path else self.base_url + path
+
+    def url(self, path: str) -> str:
+        return self.base_url + path
+
+
+def compile_target(conn: Connection, spec: ProviderSpec) -> Target:
+    headers = {"Content-Type": "application/json", **dict(spec.headers)}
+    auth = _AUTH_HEADERS.get(spec.auth)
+    if auth and conn.api_key:
+        headers[auth[0]] = auth[1].format(conn.api_key)
+    base = (conn.base_url or spec.base_url).rstrip("/")
+    return Target(conn.id, conn.name, spec, base, headers)

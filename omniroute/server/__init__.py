@@ -1,0 +1,1 @@
+"""The raw ASGI layer: routing table, request reading, responses, /v1 and /api handlers."""

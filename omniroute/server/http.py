@@ -1,0 +1,105 @@
+"""Request reading and response sending on raw ASGI, with prebuilt messages.
+
+``HttpRequest`` wraps the scope lazily (headers become a dict only when asked for);
+``read_body`` enforces the body limit from ``Content-Length`` before reading and again while
+reading (chunked uploads). Response helpers send prebuilt header lists.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import parse_qsl
+
+import msgspec
+
+from omniroute.errors import ErrorKind, GatewayError
+
+Scope = dict[str, Any]
+
+JSON_HEADERS = [(b"content-type", b"application/json")]
+SSE_HEADERS = [(b"content-type", b"text/event-stream"), (b"cache-control", b"no-cache")]
+NDJSON_HEADERS = [(b"content-type", b"application/x-ndjson")]
+
+_json = msgspec.json.Encoder()
+
+
+class HttpRequest:
+    __slots__ = ("_headers", "path_params", "receive", "scope")
+
+    def __init__(self, scope: Scope, receive: Any) -> None:
+        self.scope = scope
+        self.receive = receive
+        self._headers: dict[bytes, bytes] | None = None
+        self.path_params: dict[str, str] = {}
+
+    @property
+    def method(self) -> str:
+        return self.scope["method"]
+
+    @property
+    def path(self) -> str:
+        return self.scope["path"]
+
+    @property
+    def headers(self) -> dict[bytes, bytes]:
+        if self._headers is None:
+            self._headers = dict(self.scope["headers"])
+        return self._headers
+
+    def header(self, name: bytes) -> str | None:
+        value = self.headers.get(name)
+        return value.decode("latin-1") if value is not None else None
+
+    @property
+    def query(self) -> dict[str, str]:
+        return dict(parse_qsl(self.scope.get("query_string", b"").decode("latin-1")))
+
+    @property
+    def client_host(self) -> str:
+        client = self.scope.get("client")
+        return client[0] if client else ""
+
+    async def read_body(self, limit: int) -> bytes:
+        declared = self.headers.get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            raise _too_large(limit)
+        message = await self.receive()
+        body = message.get("body", b"")
+        if not message.get("more_body", False):
+            if len(body) > limit:
+                raise _too_large(limit)
+            return body
+        parts = [body]
+        size = len(body)
+        while message.get("more_body", False):
+            message = await self.receive()
+            if message["type"] == "http.disconnect":
+                raise GatewayError(ErrorKind.INVALID_REQUEST, "client disconnected while sending the body")
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > limit:
+                raise _too_large(limit)
+            parts.append(chunk)
+        return b"".join(parts)
+
+    async def read_json(self, limit: int) -> Any:
+        body = await self.read_body(limit)
+        if not body.strip():
+            return {}
+        try:
+            return msgspec.json.decode(body)
+        except msgspec.DecodeError as exc:
+            raise GatewayError(ErrorKind.INVALID_REQUEST, f"request body is not valid JSON: {exc}") from None
+
+
+def _too_large(limit: int) -> GatewayError:
+    return GatewayError(ErrorKind.PAYLOAD_TOO_LARGE, f"request body exceeds the limit of {limit} bytes")
+
+
+async def send_bytes(send: Any, status: int, body: bytes, headers: list[tuple[bytes, bytes]] = JSON_HEADERS) -> None:
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+async def send_json(send: Any, status: int, payload: Any, headers: list[tuple[bytes, bytes]] = JSON_HEADERS) -> None:
+    await send_bytes(send, status, _json.encode(payload), headers)

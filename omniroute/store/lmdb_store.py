@@ -1,0 +1,99 @@
+"""The LMDB environment: one per worker process, opened after fork, closed on shutdown.
+
+Writes here are management-path only (create a key, add a connection); each bumps the
+``meta/version`` counter so every worker notices and rebuilds its routing snapshot
+(``omniroute.routing.registry``) on its next request. Values are msgpack-encoded Structs.
+"""
+
+from __future__ import annotations
+
+import os
+import struct
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TypeVar
+
+import lmdb
+import msgspec
+
+from omniroute.store.records import Alias, ApiKey, Connection, ProviderNode, Session
+
+T = TypeVar("T", bound=msgspec.Struct)
+
+#: named database -> record type
+TABLES: dict[str, type[msgspec.Struct]] = {
+    "connections": Connection,
+    "nodes": ProviderNode,
+    "keys": ApiKey,
+    "aliases": Alias,
+    "sessions": Session,
+}
+
+_VERSION = b"version"
+_u64 = struct.Struct("<Q")
+_encoder = msgspec.msgpack.Encoder()
+_decoders = {name: msgspec.msgpack.Decoder(cls) for name, cls in TABLES.items()}
+
+
+class Store:
+    """Typed access to the named databases of one LMDB environment."""
+
+    def __init__(self, path: str | Path, map_size: int = 1 << 30) -> None:
+        self.path = Path(path)
+        self.path.mkdir(parents=True, exist_ok=True)
+        os.chmod(self.path, 0o700)
+        self.env = lmdb.open(str(self.path), map_size=map_size, max_dbs=16, subdir=True, max_readers=256)
+        with self.env.begin(write=True) as txn:
+            self._dbs = {name: self.env.open_db(name.encode(), txn=txn) for name in (*TABLES, "meta")}
+
+    def close(self) -> None:
+        self.env.close()
+
+    # -- records ---------------------------------------------------------------------
+    def get(self, table: str, key: str) -> msgspec.Struct | None:
+        with self.env.begin(db=self._dbs[table]) as txn:
+            raw = txn.get(key.encode())
+        return _decoders[table].decode(raw) if raw is not None else None
+
+    def put(self, table: str, key: str, record: msgspec.Struct, *, bump: bool = True) -> None:
+        with self.env.begin(write=True) as txn:
+            txn.put(key.encode(), _encoder.encode(record), db=self._dbs[table])
+            if bump:
+                self._bump(txn)
+
+    def delete(self, table: str, key: str, *, bump: bool = True) -> bool:
+        with self.env.begin(write=True) as txn:
+            found = txn.delete(key.encode(), db=self._dbs[table])
+            if found and bump:
+                self._bump(txn)
+        return found
+
+    def scan(self, table: str) -> Iterator[msgspec.Struct]:
+        decode = _decoders[table].decode
+        with self.env.begin(db=self._dbs[table]) as txn:
+            values = [bytes(v) for v in txn.cursor().iternext(keys=False, values=True)]
+        for raw in values:
+            yield decode(raw)
+
+    def count(self, table: str) -> int:
+        with self.env.begin(db=self._dbs[table]) as txn:
+            return txn.stat(self._dbs[table])["entries"]
+
+    # -- meta ------------------------------------------------------------------------
+    def version(self) -> int:
+        with self.env.begin(db=self._dbs["meta"]) as txn:
+            raw = txn.get(_VERSION)
+        return _u64.unpack(raw)[0] if raw else 0
+
+    def _bump(self, txn: lmdb.Transaction) -> None:
+        raw = txn.get(_VERSION, db=self._dbs["meta"])
+        txn.put(_VERSION, _u64.pack((_u64.unpack(raw)[0] if raw else 0) + 1), db=self._dbs["meta"])
+
+    def get_meta(self, name: str) -> bytes | None:
+        with self.env.begin(db=self._dbs["meta"]) as txn:
+            raw = txn.get(name.encode())
+        return bytes(raw) if raw is not None else None
+
+    def put_meta(self, name: str, value: bytes) -> None:
+        with self.env.begin(write=True, db=self._dbs["meta"]) as txn:
+            txn.put(name.encode(), value)
