@@ -58,11 +58,13 @@ def decode_chat_view(body: bytes) -> ChatRequestView:
 def invalid(exc: msgspec.ValidationError) -> GatewayError:
     """A msgspec validation error → INVALID_REQUEST with the dotted field path as ``param``."""
     text = str(exc)
-    if text.startswith("Object missing required field"):
-        field = text.split("`")[1]
-        at = text.find(" - at `$.")
-        parent = text[at + 9 : -1] + "." if at >= 0 else ""
-        return GatewayError(ErrorKind.INVALID_REQUEST, f"missing required field '{parent}{field}'", param=parent + field)
+    for lead, what in (("Object missing required field", "missing required field"),
+                       ("Object contains unknown field", "unknown field")):
+        if text.startswith(lead):
+            field = text.split("`")[1]
+            at = text.find(" - at `$.")
+            path = (text[at + 9 : -1] + "." if at >= 0 else "") + field
+            return GatewayError(ErrorKind.INVALID_REQUEST, f"{what} '{path}'", param=path)
     at = text.rfind(" - at `$")
     path = text[at + 8 : -1].lstrip(".") if at >= 0 else None
     message = text[:at] if at >= 0 else text

@@ -1,0 +1,154 @@
+"""A mock OpenAI-compatible upstream: a real aiohttp server whose behaviour the model name picks.
+
+==================  ============================================================
+model               behaviour
+==================  ============================================================
+(any other)         normal answer (JSON, or SSE chunks + usage chunk + [DONE])
+``error-<code>``    answers HTTP <code> with an OpenAI error body
+``hang``            never sends headers (first-byte timeout)
+``stall``           streams two chunks, then goes silent (idle timeout)
+``drop``            streams two chunks, then kills the connection
+``slow``            streams a chunk every 0.2 s for 10 s (client-disconnect test)
+``nodone``          streams chunks, then ends cleanly without ``[DONE]``
+==================  ============================================================
+
+Every request is recorded (``requests``); ``disconnects`` counts streams whose client went
+away before the end.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+import time
+from typing import Any
+
+from aiohttp import web
+
+WORDS = ["Hello", " from", " the", " mock", " upstream", "."]
+
+
+def completion(model: str, text: str = "".join(WORDS)) -> dict[str, Any]:
+    return {
+        "id": "chatcmpl-mock1",
+        "object": "chat.completion",
+        "created": 1732650000,
+        "model": model,
+        "choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}],
+        "usage": {"prompt_tokens": 12, "completion_tokens": 6, "total_tokens": 18},
+    }
+
+
+def chunk(model: str, delta: dict[str, Any], finish: str | None = None) -> bytes:
+    body = {
+        "id": "chatcmpl-mock2",
+        "object": "chat.completion.chunk",
+        "created": 1732650000,
+        "model": model,
+        "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
+    }
+    return b"data: " + json.dumps(body).encode() + b"\n\n"
+
+
+def usage_chunk(model: str) -> bytes:
+    body = {
+        "id": "chatcmpl-mock2",
+        "object": "chat.completion.chunk",
+        "created": 1732650000,
+        "model": model,
+        "choices": [],
+        "usage": {"prompt_tokens": 12, "completion_tokens": 6, "total_tokens": 18},
+    }
+    return b"data: " + json.dumps(body).encode() + b"\n\n"
+
+
+class OpenAIUpstream:
+    def __init__(self) -> None:
+        self.requests: list[dict[str, Any]] = []
+        self.headers: list[dict[str, str]] = []
+        self.disconnects = 0
+        self.loop = asyncio.new_event_loop()
+        self.port = 0
+
+    # -- lifecycle (runs in its own thread) ---------------------------------------
+    def start(self) -> OpenAIUpstream:
+        ready = threading.Event()
+        threading.Thread(target=self._run, args=(ready,), daemon=True).start()
+        ready.wait(10)
+        return self
+
+    def _run(self, ready: threading.Event) -> None:
+        asyncio.set_event_loop(self.loop)
+        app = web.Application()
+        app.router.add_post("/v1/chat/completions", self.chat)
+        app.router.add_get("/v1/models", self.models)
+        self.runner = web.AppRunner(app, handle_signals=False)
+        self.loop.run_until_complete(self.runner.setup())
+        site = web.TCPSite(self.runner, "127.0.0.1", 0)
+        self.loop.run_until_complete(site.start())
+        self.port = site._server.sockets[0].getsockname()[1]
+        ready.set()
+        self.loop.run_forever()
+
+    def stop(self) -> None:
+        """Stop serving; handlers still sleeping (``hang``, ``stall``) are abandoned with the thread."""
+        self.loop.call_soon_threadsafe(self.loop.stop)
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/v1"
+
+    # -- handlers ---------------------------------------------------------------------
+    async def models(self, request: web.Request) -> web.Response:
+        if request.headers.get("Authorization") != "Bearer sk-upstream":
+            return web.json_response({"error": {"message": "bad upstream key"}}, status=401)
+        return web.json_response({"object": "list", "data": [{"id": "gpt-4o-mini"}, {"id": "gpt-4o"}]})
+
+    async def chat(self, request: web.Request) -> web.StreamResponse:
+        body = await request.json()
+        self.requests.append(body)
+        self.headers.append(dict(request.headers))
+        model = body["model"]
+        if model.startswith("error-"):
+            status = int(model.split("-")[1])
+            return web.json_response({"error": {"message": f"mock says {status}", "type": "x"}}, status=status)
+        if model == "hang":
+            await asyncio.sleep(30)
+        if not body.get("stream"):
+            return web.json_response(completion(model))
+        return await self.stream(request, model, body)
+
+    async def stream(self, request: web.Request, model: str, body: dict[str, Any]) -> web.StreamResponse:
+        resp = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
+        await resp.prepare(request)
+        try:
+            await resp.write(chunk(model, {"role": "assistant", "content": ""}))
+            pieces = WORDS * 50 if model == "slow" else WORDS
+            for i, word in enumerate(pieces):
+                await resp.write(chunk(model, {"content": word}))
+                if model in ("stall", "drop") and i == 1:
+                    if model == "drop":
+                        request.transport.close()
+                        return resp
+                    await asyncio.sleep(30)
+                if model == "slow":
+                    await asyncio.sleep(0.2)
+            await resp.write(chunk(model, {}, "stop"))
+            if (body.get("stream_options") or {}).get("include_usage"):
+                await resp.write(usage_chunk(model))
+            if model != "nodone":
+                await resp.write(b"data: [DONE]\n\n")
+            await resp.write_eof()
+        except (ConnectionResetError, asyncio.CancelledError):
+            self.disconnects += 1
+            raise
+        return resp
+
+    def wait_for(self, predicate: Any, timeout: float = 5.0) -> bool:
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if predicate():
+                return True
+            time.sleep(0.02)
+        return predicate()
