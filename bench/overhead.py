@@ -1,0 +1,211 @@
+"""Gateway overhead against a direct-to-mock baseline, measured in the same run.
+
+    python bench/overhead.py [--duration 8] [--conns 1,16,64] [--workers N] [--out bench/results]
+
+Starts the nginx mock (``mock_upstream.py``), then ``omniroute serve`` with the default
+worker count (one per core) and a fresh data dir, wires the mock in as two provider nodes
+(``mock`` JSON, ``mockstream`` SSE with 20 content chunks), and drives both the mock
+directly and the gateway with wrk (closed loop, 1 thread at c=1, else 2). For each mode
+(non-streaming, streaming) and connection count it reports requests/s, p50/p99 and the
+gateway's added p50/p99 (gateway minus direct, same run); plus idle RSS per worker and
+peak RSS of the gateway process tree. Needs ``nginx`` and ``wrk`` (Debian packages).
+Results: a markdown table on stdout and a JSON file in ``--out``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import httpx
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+from mock_upstream import start_nginx  # noqa: E402
+
+REQUEST = {
+    "messages": [
+        {"role": "system", "content": "You are a concise assistant for a platform team. " * 6},
+        {"role": "user", "content": "Explain what a reverse proxy does in front of inference services. " * 6},
+    ],
+    "temperature": 0.2,
+    "max_tokens": 256,
+}
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_http(url: str, timeout: float = 20) -> None:
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            httpx.get(url, timeout=1)
+            return
+        except httpx.TransportError:
+            time.sleep(0.1)
+    raise SystemExit(f"{url} did not come up")
+
+
+def tree_rss_kb(root: int) -> tuple[int, list[int]]:
+    """RSS of a process and its descendants (total KiB, per-child list)."""
+    parents: dict[int, int] = {}
+    rss: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            parents[int(entry.name)] = int(fields[1])
+            rss[int(entry.name)] = int(fields[21]) * os.sysconf("SC_PAGE_SIZE") // 1024
+        except (OSError, IndexError, ValueError):
+            continue
+    members = [p for p in parents if _descends(p, root, parents)]
+    return sum(rss.get(p, 0) for p in members), [rss.get(p, 0) for p in members if p != root]
+
+
+def _descends(pid: int, root: int, parents: dict[int, int]) -> bool:
+    for _ in range(32):
+        if pid == root:
+            return True
+        pid = parents.get(pid, 0)
+        if pid <= 1:
+            return False
+    return False
+
+
+class RssSampler(threading.Thread):
+    def __init__(self, pid: int) -> None:
+        super().__init__(daemon=True)
+        self.pid, self.peak, self.running = pid, 0, True
+
+    def run(self) -> None:
+        while self.running:
+            self.peak = max(self.peak, tree_rss_kb(self.pid)[0])
+            time.sleep(0.25)
+
+
+def wrk(url: str, body_file: Path, conns: int, seconds: float, result: Path) -> dict:
+    result.unlink(missing_ok=True)
+    threads = 1 if conns == 1 else 2
+    env = {**os.environ, "BODY_FILE": str(body_file), "RESULT_FILE": str(result)}
+    subprocess.run(["wrk", f"-t{threads}", f"-c{conns}", f"-d{int(seconds)}s", "--timeout", "10s", "-s",
+                    str(HERE / "wrk_chat.lua"), url], env=env, check=True, capture_output=True)
+    data = json.loads(result.read_text().strip().splitlines()[-1])
+    data["rps"] = data["requests"] / data["seconds"]
+    return data
+
+
+def start_gateway(port: int, data_dir: Path, workers: int | None) -> subprocess.Popen[bytes]:
+    cmd = [sys.executable, "-m", "omniroute", "serve", "--port", str(port), "--data-dir", str(data_dir)]
+    if workers:
+        cmd += ["--workers", str(workers)]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OMNIROUTE_")}
+    return subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, start_new_session=True)
+
+
+def wire(gateway: str, mock: str) -> None:
+    for prefix, path in (("mock", "/v1"), ("mockstream", "/stream/v1")):
+        node = httpx.post(f"{gateway}/api/provider-nodes", json={"prefix": prefix, "baseUrl": mock + path}).json()
+        httpx.post(f"{gateway}/api/providers", json={"provider": node["node"]["id"], "apiKey": "sk-bench"})
+
+
+def run(args: argparse.Namespace) -> dict:
+    work = Path(tempfile.mkdtemp(prefix="omniroute-bench-"))
+    work.chmod(0o755)  # nginx workers run unprivileged and must read the stream file
+    mock_port, gw_port = free_port(), free_port()
+    mock = f"http://127.0.0.1:{mock_port}"
+    gateway = f"http://127.0.0.1:{gw_port}"
+    nginx = start_nginx(work / "nginx", mock_port)
+    gw = start_gateway(gw_port, work / "data", args.workers)
+    try:
+        wait_http(mock + "/v1/models")
+        wait_http(gateway + "/api/monitoring/health")
+        wire(gateway, mock)
+        time.sleep(1.0)
+        idle_total, idle_workers = tree_rss_kb(gw.pid)
+        rows = measure(args, work, mock, gateway, gw.pid)
+    finally:
+        os.killpg(gw.pid, signal.SIGTERM)
+        gw.wait(15)
+        nginx.send_signal(signal.SIGQUIT)
+        nginx.wait(10)
+        shutil.rmtree(work, ignore_errors=True)
+    return {
+        "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "kernel": platform.release()},
+        "idle_rss_mb": {"total": round(idle_total / 1024, 1), "per_worker": [round(w / 1024, 1) for w in idle_workers]},
+        "rows": rows,
+    }
+
+
+def measure(args: argparse.Namespace, work: Path, mock: str, gateway: str, gw_pid: int) -> list[dict]:
+    rows = []
+    for mode, prefix, path in (("nonstream", "mock", "/v1"), ("stream", "mockstream", "/stream/v1")):
+        body_file = work / f"{mode}.json"
+        body_file.write_text(json.dumps({"model": f"{prefix}/gpt-4o-mini", **REQUEST, "stream": mode == "stream"}))
+        direct_url = mock + path + "/chat/completions"
+        gateway_url = gateway + "/v1/chat/completions"
+        for url in (direct_url, gateway_url):  # warm-up
+            wrk(url, body_file, 16, 2, work / "warm.json")
+        for conns in args.conns:
+            direct = wrk(direct_url, body_file, conns, args.duration, work / "r.json")
+            sampler = RssSampler(gw_pid)
+            sampler.start()
+            through = wrk(gateway_url, body_file, conns, args.duration, work / "r.json")
+            sampler.running = False
+            sampler.join()
+            rows.append({"mode": mode, "conns": conns, "direct": direct, "gateway": through,
+                         "added_p50_ms": (through["p50_us"] - direct["p50_us"]) / 1000,
+                         "added_p99_ms": (through["p99_us"] - direct["p99_us"]) / 1000,
+                         "peak_rss_mb": round(sampler.peak / 1024, 1)})
+            print(format_row(rows[-1]), flush=True)
+    return rows
+
+
+def format_row(r: dict) -> str:
+    d, g = r["direct"], r["gateway"]
+    return (f"| {r['mode']} | {r['conns']} | {g['rps']:.0f} | {g['p50_us'] / 1000:.3f} | {g['p99_us'] / 1000:.3f} | "
+            f"{d['rps']:.0f} | {d['p50_us'] / 1000:.3f} | {r['added_p50_ms']:+.3f} | {r['added_p99_ms']:+.3f} | "
+            f"{g['non2xx'] + g['errors']} | {r['peak_rss_mb']} |")
+
+
+HEADER = ("| mode | conns | gateway rps | p50 ms | p99 ms | direct rps | direct p50 ms | added p50 ms | added p99 ms "
+          "| errors | peak RSS MB |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--duration", type=int, default=8, help="seconds per measurement")
+    parser.add_argument("--conns", type=lambda s: [int(x) for x in s.split(",")], default=[1, 16, 64])
+    parser.add_argument("--workers", type=int, default=None, help="gateway workers (default: one per core)")
+    parser.add_argument("--out", type=Path, default=HERE / "results")
+    args = parser.parse_args()
+    if not shutil.which("wrk"):
+        raise SystemExit("bench needs nginx and wrk: apt-get install -y nginx wrk")
+    print(HEADER, flush=True)
+    result = run(args)
+    print(f"\nidle RSS: {result['idle_rss_mb']}")
+    args.out.mkdir(parents=True, exist_ok=True)
+    path = args.out / f"overhead-{time.strftime('%Y%m%dT%H%M%S')}.json"
+    path.write_text(json.dumps(result, indent=1))
+    print(f"results: {path}")
+
+
+if __name__ == "__main__":
+    main()
