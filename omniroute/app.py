@@ -45,11 +45,11 @@ class App:
             gw.registry.refresh()
             req = HttpRequest(scope, receive)
             req.path_params = params
-            if scope["path"].startswith("/api/"):
-                if not endpoint.public:
-                    check_management(gw, req)
-            elif self.settings.require_api_key:
-                check_client(gw, req)
+            if endpoint.access == "client":
+                if self.settings.require_api_key:
+                    check_client(gw, req)
+            elif endpoint.access == "management":
+                check_management(gw, req)
             await endpoint.handler(gw, req, send)
         except GatewayError as err:
             await _send_error(send, dialect, err)

@@ -34,12 +34,12 @@ from omniroute.formats.registry import FORMATS
 from omniroute.gateway import Gateway
 from omniroute.routing.registry import Route
 from omniroute.routing.targets import Target
-from omniroute.server.http import JSON_HEADERS, SSE_HEADERS
+from omniroute.server.http import JSON_HEADERS, NDJSON_HEADERS, SSE_HEADERS
 from omniroute.transport import map_exception
 
-_DONE = b"data: [DONE]"
 _START_JSON = {"type": "http.response.start", "status": 200, "headers": JSON_HEADERS}
 _START_SSE = {"type": "http.response.start", "status": 200, "headers": SSE_HEADERS}
+_START_NDJSON = {"type": "http.response.start", "status": 200, "headers": NDJSON_HEADERS}
 
 
 def rewrite_model(body: bytes, client_model: str, upstream_model: str) -> bytes:
@@ -109,22 +109,41 @@ async def relay_json(send: Any, resp: aiohttp.ClientResponse, target: Target) ->
     await send({"type": "http.response.body", "body": body})
 
 
-async def relay_sse(send: Any, receive: Any, resp: aiohttp.ClientResponse, target: Target, fmt: Any) -> None:
-    """Streaming pass-through: forward whole SSE events as they arrive."""
-    watcher = asyncio.get_running_loop().create_task(_close_on_disconnect(receive, resp))
-    await send(_START_SSE)
+#: format -> markers that only the last event of a complete stream carries (None: none exists)
+STREAM_END: dict[str, tuple[bytes, ...] | None] = {
+    "openai_chat": (b"[DONE]",),
+    "anthropic": (b"message_stop",),
+    "openai_responses": (b"response.completed", b"response.incomplete", b"response.failed"),
+    "ollama": (b'"done":true', b'"done": true'),
+    "gemini": None,  # no end marker: only a broken connection is detected
+}
+
+
+def _last_boundary(data: bytes, framing: str) -> int:
+    """End of the last whole frame in ``data`` (0 when there is none)."""
+    if framing == "ndjson":
+        return data.rfind(b"\n") + 1
+    return max(data.rfind(b"\n\n") + 2, data.rfind(b"\r\n\r\n") + 4, 0) if b"\n" in data else 0
+
+
+async def relay_stream(send: Any, receive: Any, resp: aiohttp.ClientResponse, target: Target, fmt: Any) -> None:
+    """Streaming pass-through: forward whole frames (SSE events, NDJSON lines) as they arrive."""
+    watcher = asyncio.get_running_loop().create_task(close_on_disconnect(receive, resp))
+    framing, ends = fmt.FRAMING, STREAM_END[fmt.NAME]
+    await send(_START_SSE if framing == "sse" else _START_NDJSON)
     tail = b""
     last = b""
     try:
         async for chunk in resp.content.iter_any():
             data = tail + chunk if tail else chunk
-            cut = data.rfind(b"\n\n")
-            if cut < 0:
+            cut = _last_boundary(data, framing)
+            if cut <= 0:
                 tail = data
                 continue
-            tail, last = data[cut + 2 :], data[: cut + 2]
+            tail, last = data[cut:], data[:cut]
             await send({"type": "http.response.body", "body": last, "more_body": True})
-        if _DONE not in last[-32:] + tail:
+        end = last[-160:] + tail
+        if ends is not None and not any(marker in end for marker in ends):
             raise GatewayError(ErrorKind.UPSTREAM_PROTOCOL, "upstream stream ended before it was complete")
         await send({"type": "http.response.body", "body": tail})
     except (aiohttp.ClientError, OSError, TimeoutError, GatewayError) as exc:
@@ -137,7 +156,8 @@ async def relay_sse(send: Any, receive: Any, resp: aiohttp.ClientResponse, targe
         resp.close()
 
 
-async def _close_on_disconnect(receive: Any, resp: aiohttp.ClientResponse) -> None:
+async def close_on_disconnect(receive: Any, resp: aiohttp.ClientResponse) -> None:
+    """Wait for the client to leave; then close the upstream response (the upstream sees it)."""
     while True:
         message = await receive()
         if message["type"] == "http.disconnect":

@@ -86,17 +86,21 @@ quick = "local/gpt-4o-mini"
 def test_sigterm_lets_in_flight_stream_finish(tmp_path: Path, upstream: OpenAIUpstream) -> None:
     gw = RunningGateway(tmp_path / "d")
     gw.add_openai_upstream(upstream.base_url)
-    body = {"model": "mock/gpt-4o-mini", "messages": MESSAGES, "stream": True}
+    body = {"model": "mock/paced", "messages": MESSAGES, "stream": True}
     result: dict[str, bytes] = {}
+    started = threading.Event()
 
     def stream() -> None:
         with httpx.Client(timeout=10) as c, c.stream("POST", gw.url + "/v1/chat/completions", json=body) as r:
-            result["body"] = b"".join(r.iter_bytes())
+            pieces = r.iter_raw()
+            first = next(pieces)
+            started.set()
+            result["body"] = first + b"".join(pieces)
 
     t = threading.Thread(target=stream)
     t.start()
-    t.join(0.05)
-    output = gw.stop(signal.SIGTERM)
+    assert started.wait(10)
+    output = gw.stop(signal.SIGTERM)  # the stream is in flight: about a second still to go
     t.join(10)
     assert gw.proc.returncode == 0, output
     assert result["body"].endswith(b"data: [DONE]\n\n")

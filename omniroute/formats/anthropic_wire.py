@@ -89,6 +89,7 @@ class _ToolResult(msgspec.Struct):
     tool_use_id: str
     content: str | list[dict[str, Any]] | None = None
     is_error: bool = False
+    cache_control: dict[str, Any] | None = None
 
 
 class _Thinking(msgspec.Struct):
@@ -141,6 +142,10 @@ def _tool_result(raw: dict[str, Any], path: str) -> Block:
             block = decode_block(item, f"{path}.content[{i}]")
             ok = type(block) in (TextBlock, ImageBlock, DocumentBlock, UnknownBlock)
             content.append(block if ok else UnknownBlock(raw=item, source=SOURCE))
+    if b.cache_control and content and type(content[-1]) is TextBlock and not content[-1].cache_control:
+        # The canonical form has no cache hint on tool results: the breakpoint moves to the
+        # result's last text block, the same point in the prompt (clients put it here often).
+        content[-1] = TextBlock(content[-1].text, b.cache_control)
     return ToolResultBlock(b.tool_use_id, content, b.is_error)
 
 

@@ -13,7 +13,9 @@ without ids, and an id we made up must not be sent back to Gemini as if it were 
 
 from __future__ import annotations
 
+import binascii
 import hashlib
+from base64 import b64decode
 
 import msgspec
 
@@ -35,7 +37,7 @@ class FileData(msgspec.Struct, rename="camel", omit_defaults=True):
 
 class FunctionCall(msgspec.Struct, omit_defaults=True):
     name: str = ""
-    args: msgspec.Raw | None = None
+    args: msgspec.Raw = msgspec.Raw()  # empty = absent
     id: str | None = None
 
 
@@ -45,7 +47,7 @@ class FunctionResponsePart(msgspec.Struct, rename="camel", omit_defaults=True):
 
 class FunctionResponse(msgspec.Struct, omit_defaults=True):
     name: str = ""
-    response: msgspec.Raw | None = None
+    response: msgspec.Raw = msgspec.Raw()
     id: str | None = None
     parts: list[FunctionResponsePart] | None = None
 
@@ -58,8 +60,8 @@ class Part(msgspec.Struct, rename="camel", omit_defaults=True):
     file_data: FileData | None = None
     function_call: FunctionCall | None = None
     function_response: FunctionResponse | None = None
-    executable_code: msgspec.Raw | None = None
-    code_execution_result: msgspec.Raw | None = None
+    executable_code: msgspec.Raw = msgspec.Raw()
+    code_execution_result: msgspec.Raw = msgspec.Raw()
 
 
 class Content(msgspec.Struct, omit_defaults=True):
@@ -107,6 +109,20 @@ class FunctionDeclaration(msgspec.Struct, omit_defaults=True):
     name: str
     description: str | None = None
     parameters: dict | None = None
+
+
+class ModelInfo(msgspec.Struct, rename="camel", omit_defaults=True):
+    name: str
+    display_name: str
+    version: str = "001"
+    description: str = ""
+    supported_generation_methods: list[str] = msgspec.field(
+        default_factory=lambda: ["generateContent", "streamGenerateContent", "countTokens"]
+    )
+
+
+class ModelList(msgspec.Struct):
+    models: list[ModelInfo]
 
 
 class ErrorBody(msgspec.Struct):
@@ -168,14 +184,26 @@ def encode_usage(usage: Usage) -> UsageMetadata:
     )
 
 
-def synth_id(seed: str) -> str:
-    """A stable tool-call id for a Gemini function call that came without one."""
-    return SYNTH_PREFIX + hashlib.blake2b(seed.encode(), digest_size=8).hexdigest()
+def synth_id(seed: str, prefix: str = SYNTH_PREFIX) -> str:
+    """A stable id for a Gemini function call (or response) that came without one."""
+    return prefix + hashlib.blake2b(seed.encode(), digest_size=8).hexdigest()
 
 
 def wire_id(call_id: str | None) -> str | None:
     """The id to send to Gemini: ours (synthesised) are dropped, real ones kept."""
     return None if not call_id or call_id.startswith(SYNTH_PREFIX) else call_id
+
+
+def wire_signature(sig: str | None) -> str | None:
+    """A signature as Gemini carries it (``bytes`` in base64), or None: a signature from another
+    provider that is not base64 could never verify and breaks the ``google-genai`` SDK's parser."""
+    if not sig:
+        return None
+    try:
+        b64decode(sig.replace("-", "+").replace("_", "/"), validate=True)
+    except (binascii.Error, ValueError):
+        return None
+    return sig
 
 
 #: ErrorKind -> Google RPC status name

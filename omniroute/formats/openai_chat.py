@@ -1,5 +1,79 @@
 """OpenAI Chat Completions (``/v1/chat/completions``), both as client and upstream format.
 
+Request fields ↔ canonical (``decode_request`` / ``encode_request``):
+
+================================  ============================================================
+wire                              canonical
+================================  ============================================================
+``system`` / ``developer`` msgs   ``system`` (text blocks, hoisted to the top; encoded back as
+                                  ``system`` messages — lossy: role name and position)
+``user`` content string / parts   ``user`` message: ``text`` → text (``cache_control`` kept),
+                                  ``image_url`` data: URL → image(data, media_type), other URL
+                                  → image(url), ``file.file_data`` → document, ``file.file_id``
+                                  and ``input_audio`` and unknown parts → unknown (raw part; only
+                                  an OpenAI Chat upstream gets it back)
+``assistant``                     ``reasoning_content`` → thinking, content/``refusal`` → text,
+                                  ``tool_calls[].function`` → tool_call (arguments raw)
+``tool`` messages                 tool_result blocks; consecutive ones fold into one ``user``
+                                  message; ``name`` filled from the matching tool call
+``tools[].function`` (+strict)    ``tools``; other tool types raise UNSUPPORTED
+``tool_choice``                   auto / none / required / {function} → ``ToolChoice`` mode
+``parallel_tool_calls``           ``ToolChoice.parallel``
+``max_completion_tokens``         ``max_tokens`` (``max_completion_tokens`` wins when both are
+/ ``max_tokens``                  sent; encoded as ``max_completion_tokens``, which OpenAI
+                                  reasoning models require — a provider row renames it for
+                                  upstreams that only know ``max_tokens``)
+``temperature``, ``top_p``        same
+``stop`` (string or list)         ``stop`` (list)
+``stream``                        ``stream``; encoding a stream *always* asks for usage
+``stream_options.include_usage``  ``include_usage`` (what the client asked for)
+``reasoning_effort``              ``reasoning.effort`` (``"none"`` → ``enabled=False``); a
+                                  budget-only reasoning request encodes as an effort:
+                                  < 2048 low, < 8192 medium, else high
+``response_format``               ``ResponseFormat`` (``json_schema.description`` is lost)
+``user``, ``metadata``            same
+anything else                     ``extra`` (sent back verbatim by ``encode_request``)
+================================  ============================================================
+
+Encoding history: thinking blocks become ``reasoning_content`` on the assistant message
+(DeepSeek style, joined); signatures and redacted thinking are dropped (Chat has no slot for
+them). Tool calls with empty arguments are sent as ``"{}"``. Tool-result images/documents move
+to a ``user`` message right after the ``tool`` messages (tool messages take text only);
+``is_error`` is lost. A document given by URL raises UNSUPPORTED (Chat ``file`` parts take
+inline data only). Legacy ``function_call``/``function`` messages and assistant ``audio``
+raise UNSUPPORTED rather than vanish.
+
+Answers: choice 0 only; ``reasoning_content`` (or ``reasoning``) → thinking, ``content`` and
+``refusal`` → text (refusal is lossy: it becomes plain text), ``tool_calls`` → tool_call
+blocks. Encoded answers join text blocks into ``content``, put thinking into
+``reasoning_content`` (signatures dropped) and drop images. A 200 body holding ``error``
+raises it.
+
+Finish reason ↔ ``StopReason`` (stop sequence, pause and error have no Chat value):
+
+==================  ================  ===================================================
+finish_reason       → canonical       canonical → finish_reason
+==================  ================  ===================================================
+stop                end_turn          end_turn, stop_sequence, pause_turn, error, None
+length              max_tokens        max_tokens
+tool_calls          tool_use          tool_use; also end_turn/None when tool calls were
+                                      sent (clients loop on ``tool_calls``)
+function_call       tool_use          —
+content_filter      content_filter    content_filter
+error (OpenRouter)  error             —
+anything else       end_turn          —
+==================  ================  ===================================================
+
+Usage ↔ canonical: ``prompt_tokens`` ↔ ``input_tokens``, ``completion_tokens`` ↔
+``output_tokens``, ``prompt_tokens_details.cached_tokens`` (or DeepSeek's
+``prompt_cache_hit_tokens``) ↔ ``cached_tokens``, ``prompt_tokens_details.cache_write_tokens``
+↔ ``cache_creation_tokens``, ``completion_tokens_details.reasoning_tokens`` ↔
+``reasoning_tokens``; ``total_tokens`` is recomputed.
+
+Modules: ``openai_chat_wire`` (shared vocabulary: errors, finish reasons, usage, content
+parts), ``openai_chat_request`` (requests), ``openai_chat_stream`` (stream decoder/encoder and
+the stream's own table), this module (the contract, answers, upstream errors).
+
 Error body: ``{"error": {"message", "type", "param", "code"}}``. Mid-stream errors are a
 ``data: {"error": {...}}`` event (the ``openai`` SDK raises ``APIError`` on it) followed by
 ``data: [DONE]``.
@@ -7,13 +81,50 @@ Error body: ``{"error": {"message", "type", "param", "code"}}``. Mid-stream erro
 
 from __future__ import annotations
 
+import time
+from typing import Any
+
 import msgspec
 
+from omniroute.canonical import Block, Response, StopReason, TextBlock, ThinkingBlock, ToolCallBlock
 from omniroute.errors import ErrorKind, GatewayError
-from omniroute.formats._framing import SSE_DONE, encode_sse
+from omniroute.formats.openai_chat_request import decode_request, encode_request
+from omniroute.formats.openai_chat_stream import StreamDecoder, StreamEncoder
+from omniroute.formats.openai_chat_wire import (
+    ERROR_TYPES,
+    NAME,
+    STOP_TO_FINISH,
+    Function,
+    OutToolCall,
+    WireUsage,
+    decode_error_object,
+    decode_finish,
+    decode_usage,
+    encode_error,
+    encode_stream_error,
+    encode_usage,
+    encoder,
+    new_id,
+)
 
-NAME = "openai_chat"
 FRAMING = "sse"
+
+__all__ = [
+    "ERROR_TYPES",
+    "FRAMING",
+    "NAME",
+    "ChatView",
+    "StreamDecoder",
+    "StreamEncoder",
+    "decode_error",
+    "decode_request",
+    "decode_response",
+    "decode_view",
+    "encode_error",
+    "encode_request",
+    "encode_response",
+    "encode_stream_error",
+]
 
 
 class ChatView(msgspec.Struct):
@@ -49,47 +160,6 @@ def _validation_message(exc: msgspec.ValidationError) -> str:
     return msg.replace("`$.", "`")
 
 
-#: ErrorKind -> OpenAI error ``type``
-ERROR_TYPES: dict[ErrorKind, str] = {
-    ErrorKind.INVALID_REQUEST: "invalid_request_error",
-    ErrorKind.AUTHENTICATION: "authentication_error",
-    ErrorKind.PERMISSION: "permission_error",
-    ErrorKind.NOT_FOUND: "not_found_error",
-    ErrorKind.PAYLOAD_TOO_LARGE: "invalid_request_error",
-    ErrorKind.UNSUPPORTED: "invalid_request_error",
-    ErrorKind.RATE_LIMITED: "rate_limit_error",
-    ErrorKind.UPSTREAM_ERROR: "upstream_error",
-    ErrorKind.UPSTREAM_UNREACHABLE: "upstream_error",
-    ErrorKind.UPSTREAM_TIMEOUT: "timeout_error",
-    ErrorKind.UPSTREAM_PROTOCOL: "upstream_error",
-    ErrorKind.INTERNAL: "server_error",
-}
-
-
-class _ErrorDetail(msgspec.Struct):
-    message: str
-    type: str
-    param: str | None
-    code: str | None
-
-
-class _ErrorBody(msgspec.Struct):
-    error: _ErrorDetail
-
-
-_encoder = msgspec.json.Encoder()
-
-
-def encode_error(err: GatewayError) -> bytes:
-    detail = _ErrorDetail(err.message, ERROR_TYPES[err.kind], err.param, err.code or err.kind.value)
-    return _encoder.encode(_ErrorBody(detail))
-
-
-def encode_stream_error(err: GatewayError) -> bytes:
-    """The bytes that end a stream that failed after it started."""
-    return encode_sse(encode_error(err)) + SSE_DONE
-
-
 class _UpstreamErrorView(msgspec.Struct):
     error: dict | str | None = None
     message: str | None = None
@@ -108,3 +178,110 @@ def decode_error(status: int, body: bytes, provider: str | None = None) -> Gatew
     except msgspec.DecodeError:
         message = body[:500].decode("utf-8", "replace").strip()
     return GatewayError.from_status(status, message or f"upstream answered HTTP {status}", provider)
+
+
+class _AnswerToolCall(msgspec.Struct):
+    function: Function
+    id: str = ""
+
+
+class _Answer(msgspec.Struct):
+    content: str | None = None
+    reasoning_content: str | None = None
+    reasoning: Any = None
+    refusal: str | None = None
+    tool_calls: list[_AnswerToolCall] | None = None
+
+
+class _Choice(msgspec.Struct):
+    index: int = 0
+    message: _Answer | None = None
+    finish_reason: str | None = None
+
+
+class _ChatCompletion(msgspec.Struct):
+    id: str = ""
+    model: str = ""
+    created: int = 0
+    choices: list[_Choice] | None = None
+    usage: WireUsage | None = None
+    error: Any = None
+
+
+_completion_decoder = msgspec.json.Decoder(_ChatCompletion)
+
+
+def decode_response(body: bytes) -> Response:
+    try:
+        wire = _completion_decoder.decode(body)
+    except msgspec.DecodeError as exc:
+        raise GatewayError(ErrorKind.UPSTREAM_PROTOCOL, f"upstream answer is not a chat completion: {exc}") from None
+    if wire.error is not None:  # some providers answer 200 with an error body
+        err = decode_error_object(wire.error)
+        raise GatewayError(ErrorKind(err.kind), err.message, status=err.status)
+    choice = next((c for c in wire.choices or () if c.index == 0), None)
+    return Response(
+        id=wire.id,
+        model=wire.model,
+        content=_decode_answer(choice.message) if choice and choice.message else [],
+        stop_reason=decode_finish(choice.finish_reason) if choice else None,
+        usage=decode_usage(wire.usage) if wire.usage is not None else None,
+        created=wire.created,
+    )
+
+
+def _decode_answer(answer: _Answer) -> list[Block]:
+    blocks: list[Block] = []
+    reasoning = answer.reasoning_content or answer.reasoning
+    if reasoning and isinstance(reasoning, str):
+        blocks.append(ThinkingBlock(reasoning))
+    for text in (answer.content, answer.refusal):
+        if text:
+            blocks.append(TextBlock(text))
+    for call in answer.tool_calls or ():
+        blocks.append(ToolCallBlock(call.id or new_id("call_"), call.function.name, call.function.arguments))
+    return blocks
+
+
+class _OutAnswer(msgspec.Struct, omit_defaults=True):
+    role: str
+    content: str | None
+    tool_calls: list[OutToolCall] | None = None
+    reasoning_content: str | None = None
+
+
+class _OutChoice(msgspec.Struct):
+    index: int
+    message: _OutAnswer
+    finish_reason: str
+    logprobs: None = None
+
+
+class _OutCompletion(msgspec.Struct, omit_defaults=True):
+    id: str
+    object: str
+    created: int
+    model: str
+    choices: list[_OutChoice]
+    usage: dict[str, Any] | None = None
+
+
+def encode_response(resp: Response) -> bytes:
+    blocks = resp.content
+    texts = [b.text for b in blocks if type(b) is TextBlock]
+    thinking = "".join(b.thinking for b in blocks if type(b) is ThinkingBlock)
+    calls = [OutToolCall(b.id, Function(b.name, b.arguments or "{}")) for b in blocks if type(b) is ToolCallBlock]
+    finish = STOP_TO_FINISH[resp.stop_reason]
+    if calls and resp.stop_reason in (None, StopReason.END_TURN):
+        finish = "tool_calls"
+    answer = _OutAnswer("assistant", "".join(texts) if texts else None, calls or None, thinking or None)
+    return encoder.encode(
+        _OutCompletion(
+            resp.id or new_id("chatcmpl-"),
+            "chat.completion",
+            resp.created or int(time.time()),
+            resp.model,
+            [_OutChoice(0, answer, finish)],
+            encode_usage(resp.usage) if resp.usage is not None else None,
+        )
+    )

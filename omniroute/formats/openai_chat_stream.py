@@ -1,25 +1,24 @@
 """OpenAI Chat Completions streaming (``chat.completion.chunk`` over SSE), both directions.
 
-Also holds what the stream shares with whole bodies (error body, finish reasons, usage), so
-``openai_chat`` imports from here and never the other way round.
-
 Chunk → canonical events (``StreamDecoder``):
 
-==========================================  ================================================
-chunk                                       canonical
-==========================================  ================================================
-first chunk (``id``, ``model``, ``created``)  ``MessageStart``
-``delta.reasoning_content`` / ``.reasoning``  ``thinking`` block + ``ThinkingDelta``
-``delta.content``, ``delta.refusal``        ``text`` block + ``TextDelta`` (refusal is lossy:
-                                            it becomes plain text)
-``delta.tool_calls[i]``                     ``tool_call`` block + ``ArgumentsDelta`` (raw)
-``finish_reason``                           closes the open block; ``MessageDelta.stop_reason``
-``usage`` (any chunk, last one wins)        ``MessageDelta.usage``
-usage-only chunk (``choices: []``)          after a finish: ``MessageDelta`` + ``MessageStop``
-``data: [DONE]``                            ``MessageDelta`` + ``MessageStop`` if not yet sent
-``data: {"error": {...}}``                  ``StreamError`` (and the stream is over)
-data that is not a chunk                    ``Unknown``
-==========================================  ================================================
+=============================================  =============================================
+chunk                                          canonical
+=============================================  =============================================
+first chunk (``id``, ``model``, ``created``)   ``MessageStart``
+``delta.reasoning_content`` / ``reasoning``    ``thinking`` block + ``ThinkingDelta``
+``delta.content``, ``delta.refusal``           ``text`` block + ``TextDelta`` (refusal is
+                                               lossy: it becomes plain text)
+``delta.tool_calls[i]``                        ``tool_call`` block + ``ArgumentsDelta`` (raw)
+``finish_reason``                              closes the open block; ``MessageDelta``
+                                               ``.stop_reason``
+``usage`` (any chunk, last one wins)           ``MessageDelta.usage``
+usage-only chunk (``choices: []``)             after a finish: ``MessageDelta`` +
+                                               ``MessageStop``
+``data: [DONE]``                               ``MessageDelta`` + ``MessageStop`` unless sent
+``data: {"error": {...}}``                     ``StreamError`` (and the stream is over)
+data that is not a chunk                       ``Unknown``
+=============================================  =============================================
 
 Blocks are synthesised: a block starts when the kind of content changes and stops before the
 next one starts. **Parallel tool calls** are keyed by ``index`` (a new ``id`` at a used index
@@ -30,24 +29,7 @@ after another, but some providers interleave fragments by index; buffering keeps
 blocks sequential and whole in both cases, at the cost of liveness for calls 2..n. A call
 that never gets a name is dropped. Only choice ``index`` 0 is read (``n > 1`` is lossy).
 
-Finish reason ↔ ``StopReason``:
-
-==================  ================  ==========================================
-finish_reason       → canonical       canonical → finish_reason
-==================  ================  ==========================================
-stop                end_turn          end_turn, stop_sequence, pause_turn, error
-length              max_tokens        max_tokens
-tool_calls          tool_use          tool_use (also end_turn/None after a tool call)
-function_call       tool_use          —
-content_filter      content_filter    content_filter
-error (OpenRouter)  error             —
-other / unknown     end_turn          —
-==================  ================  ==========================================
-
-Usage: ``prompt_tokens`` ↔ ``input_tokens``, ``completion_tokens`` ↔ ``output_tokens``,
-``prompt_tokens_details.cached_tokens`` (or DeepSeek ``prompt_cache_hit_tokens``) ↔
-``cached_tokens``, ``prompt_tokens_details.cache_write_tokens`` ↔ ``cache_creation_tokens``,
-``completion_tokens_details.reasoning_tokens`` ↔ ``reasoning_tokens``.
+Finish reasons and usage: see the tables in ``omniroute.formats.openai_chat``.
 
 ``StreamEncoder`` writes OpenAI's chunk sequence: a ``role`` chunk, content/reasoning/tool-call
 chunks, a finish chunk, a usage chunk (``choices: []``) only when the client asked for it,
@@ -58,7 +40,6 @@ signatures, redacted thinking and non-text blocks have no place in a chunk and a
 
 from __future__ import annotations
 
-import secrets
 import time
 from typing import Any
 
@@ -84,145 +65,22 @@ from omniroute.canonical import (
     Unknown,
     Usage,
 )
-from omniroute.errors import STATUS_KINDS, ErrorKind, GatewayError
-from omniroute.formats._framing import SSE_DONE, SSEFrame, encode_sse
+from omniroute.errors import ErrorKind, GatewayError
+from omniroute.formats._framing import SSE_DONE, SSEFrame
+from omniroute.formats.openai_chat_wire import (
+    NAME,
+    STOP_TO_FINISH,
+    WireUsage,
+    decode_error_object,
+    decode_finish,
+    decode_usage,
+    encode_stream_error,
+    encode_usage,
+    encoder,
+    new_id,
+)
 
-NAME = "openai_chat"
-
-#: ErrorKind -> OpenAI error ``type``
-ERROR_TYPES: dict[ErrorKind, str] = {
-    ErrorKind.INVALID_REQUEST: "invalid_request_error",
-    ErrorKind.AUTHENTICATION: "authentication_error",
-    ErrorKind.PERMISSION: "permission_error",
-    ErrorKind.NOT_FOUND: "not_found_error",
-    ErrorKind.PAYLOAD_TOO_LARGE: "invalid_request_error",
-    ErrorKind.UNSUPPORTED: "invalid_request_error",
-    ErrorKind.RATE_LIMITED: "rate_limit_error",
-    ErrorKind.UPSTREAM_ERROR: "upstream_error",
-    ErrorKind.UPSTREAM_UNREACHABLE: "upstream_error",
-    ErrorKind.UPSTREAM_TIMEOUT: "timeout_error",
-    ErrorKind.UPSTREAM_PROTOCOL: "upstream_error",
-    ErrorKind.INTERNAL: "server_error",
-}
-
-#: OpenAI error ``type`` (as sent by upstreams mid-stream) -> ErrorKind
-_TYPE_KINDS: dict[str, ErrorKind] = {
-    "invalid_request_error": ErrorKind.INVALID_REQUEST,
-    "authentication_error": ErrorKind.AUTHENTICATION,
-    "permission_error": ErrorKind.PERMISSION,
-    "rate_limit_error": ErrorKind.RATE_LIMITED,
-    "timeout_error": ErrorKind.UPSTREAM_TIMEOUT,
-}
-
-
-class _ErrorDetail(msgspec.Struct):
-    message: str
-    type: str
-    param: str | None
-    code: str | None
-
-
-class _ErrorBody(msgspec.Struct):
-    error: _ErrorDetail
-
-
-_encoder = msgspec.json.Encoder()
-_enc = _encoder.encode
-
-
-def encode_error(err: GatewayError) -> bytes:
-    detail = _ErrorDetail(err.message, ERROR_TYPES[err.kind], err.param, err.code or err.kind.value)
-    return _encoder.encode(_ErrorBody(detail))
-
-
-def encode_stream_error(err: GatewayError) -> bytes:
-    """The bytes that end a stream that failed after it started."""
-    return encode_sse(encode_error(err)) + SSE_DONE
-
-
-FINISH_TO_STOP: dict[str, StopReason] = {
-    "stop": StopReason.END_TURN,
-    "length": StopReason.MAX_TOKENS,
-    "tool_calls": StopReason.TOOL_USE,
-    "function_call": StopReason.TOOL_USE,
-    "content_filter": StopReason.CONTENT_FILTER,
-    "error": StopReason.ERROR,
-}
-
-STOP_TO_FINISH: dict[StopReason | None, str] = {
-    None: "stop",
-    StopReason.END_TURN: "stop",
-    StopReason.MAX_TOKENS: "length",
-    StopReason.STOP_SEQUENCE: "stop",
-    StopReason.TOOL_USE: "tool_calls",
-    StopReason.CONTENT_FILTER: "content_filter",
-    StopReason.PAUSE_TURN: "stop",
-    StopReason.ERROR: "stop",
-}
-
-
-def decode_finish(reason: str | None) -> StopReason | None:
-    return None if reason is None else FINISH_TO_STOP.get(reason, StopReason.END_TURN)
-
-
-def new_id(prefix: str) -> str:
-    return prefix + secrets.token_hex(12)
-
-
-class PromptDetails(msgspec.Struct):
-    cached_tokens: int | None = None
-    cache_write_tokens: int | None = None
-
-
-class CompletionDetails(msgspec.Struct):
-    reasoning_tokens: int | None = None
-
-
-class WireUsage(msgspec.Struct):
-    prompt_tokens: int | None = None
-    completion_tokens: int | None = None
-    prompt_tokens_details: PromptDetails | None = None
-    completion_tokens_details: CompletionDetails | None = None
-    prompt_cache_hit_tokens: int | None = None  # DeepSeek
-
-
-def decode_usage(u: WireUsage) -> Usage:
-    pd, cd = u.prompt_tokens_details, u.completion_tokens_details
-    cached = (pd.cached_tokens if pd else None) or u.prompt_cache_hit_tokens or 0
-    return Usage(
-        input_tokens=u.prompt_tokens or 0,
-        output_tokens=u.completion_tokens or 0,
-        cached_tokens=cached,
-        cache_creation_tokens=(pd.cache_write_tokens or 0) if pd else 0,
-        reasoning_tokens=(cd.reasoning_tokens or 0) if cd else 0,
-    )
-
-
-def encode_usage(u: Usage | None) -> dict[str, Any]:
-    u = u or Usage()
-    prompt_details: dict[str, int] = {"cached_tokens": u.cached_tokens}
-    if u.cache_creation_tokens:
-        prompt_details["cache_write_tokens"] = u.cache_creation_tokens
-    return {
-        "prompt_tokens": u.input_tokens,
-        "completion_tokens": u.output_tokens,
-        "total_tokens": u.total_tokens,
-        "prompt_tokens_details": prompt_details,
-        "completion_tokens_details": {"reasoning_tokens": u.reasoning_tokens},
-    }
-
-
-def decode_error_object(error: Any) -> StreamError:
-    """An ``error`` member found in a stream (``{"message", "type", "code"}`` or a string)."""
-    if not isinstance(error, dict):
-        return StreamError(ErrorKind.UPSTREAM_ERROR.value, str(error))
-    code, etype = error.get("code"), error.get("type")
-    if isinstance(code, int) and 400 <= code < 600:  # OpenRouter puts the HTTP status here
-        kind = STATUS_KINDS.get(code, ErrorKind.UPSTREAM_ERROR)
-        return StreamError(kind.value, str(error.get("message") or ""), code)
-    kind = _TYPE_KINDS.get(etype, ErrorKind.UPSTREAM_ERROR) if isinstance(etype, str) else ErrorKind.UPSTREAM_ERROR
-    status = 429 if kind is ErrorKind.RATE_LIMITED else 502
-    return StreamError(kind.value, str(error.get("message") or etype or "upstream stream error"), status)
+_enc = encoder.encode
 
 
 # --- decoding -------------------------------------------------------------------------------

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from omniroute.formats import openai_chat
+from omniroute.formats import anthropic, gemini, ollama, openai_chat, openai_responses
 
 FORMATS: dict[str, ModuleType] = {
-    openai_chat.NAME: openai_chat,
+    module.NAME: module for module in (openai_chat, anthropic, openai_responses, gemini, ollama)
 }

@@ -18,7 +18,7 @@ Handler = Callable[..., Awaitable[None]]
 class Endpoint(msgspec.Struct, frozen=True):
     handler: Handler
     dialect: str = "openai_chat"
-    public: bool = False  # management route reachable without login
+    access: str = "client"  # "client" (API key when required), "management" (login) or "public"
 
 
 class Router:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from omniroute.server import api_keys, api_nodes, api_providers, api_system, v1
+from omniroute.server import api_keys, api_nodes, api_providers, api_system, v1, v1_formats
 from omniroute.server.router import Endpoint, Router
 
 OPENAI = "openai_chat"
+MANAGEMENT = "management"
+PUBLIC = "public"
 
 
 def build_router() -> Router:
@@ -14,33 +16,49 @@ def build_router() -> Router:
     r.add("POST", "/chat/completions", Endpoint(v1.chat_completions, OPENAI))
     r.add("GET", "/v1/models", Endpoint(v1.list_models, OPENAI))
     r.add("GET", "/models", Endpoint(v1.list_models, OPENAI))
+    _add_formats(r)
 
-    r.add("GET", "/api/monitoring/health", Endpoint(api_system.health, public=True))
-    r.add("POST", "/api/auth/login", Endpoint(api_system.login, public=True))
-    r.add("POST", "/api/auth/logout", Endpoint(api_system.logout, public=True))
+    r.add("GET", "/api/monitoring/health", Endpoint(api_system.health, access=PUBLIC))
+    r.add("POST", "/api/auth/login", Endpoint(api_system.login, access=PUBLIC))
+    r.add("POST", "/api/auth/logout", Endpoint(api_system.logout, access=PUBLIC))
 
-    r.add("GET", "/api/providers", Endpoint(api_providers.list_all))
-    r.add("POST", "/api/providers", Endpoint(api_providers.create))
-    r.add("POST", "/api/providers/validate", Endpoint(api_providers.validate))
-    r.add("GET", "/api/providers/{id}", Endpoint(api_providers.get_one))
-    r.add("PUT", "/api/providers/{id}", Endpoint(api_providers.update))
-    r.add("DELETE", "/api/providers/{id}", Endpoint(api_providers.delete))
-    r.add("POST", "/api/providers/{id}/test", Endpoint(api_providers.test))
-    r.add("GET", "/api/providers/{id}/models", Endpoint(api_providers.models))
+    r.add("GET", "/api/providers", Endpoint(api_providers.list_all, access=MANAGEMENT))
+    r.add("POST", "/api/providers", Endpoint(api_providers.create, access=MANAGEMENT))
+    r.add("POST", "/api/providers/validate", Endpoint(api_providers.validate, access=MANAGEMENT))
+    r.add("GET", "/api/providers/{id}", Endpoint(api_providers.get_one, access=MANAGEMENT))
+    r.add("PUT", "/api/providers/{id}", Endpoint(api_providers.update, access=MANAGEMENT))
+    r.add("DELETE", "/api/providers/{id}", Endpoint(api_providers.delete, access=MANAGEMENT))
+    r.add("POST", "/api/providers/{id}/test", Endpoint(api_providers.test, access=MANAGEMENT))
+    r.add("GET", "/api/providers/{id}/models", Endpoint(api_providers.models, access=MANAGEMENT))
 
-    r.add("GET", "/api/provider-nodes", Endpoint(api_nodes.list_all))
-    r.add("POST", "/api/provider-nodes", Endpoint(api_nodes.create))
-    r.add("GET", "/api/provider-nodes/{id}", Endpoint(api_nodes.get_one))
-    r.add("PUT", "/api/provider-nodes/{id}", Endpoint(api_nodes.update))
-    r.add("DELETE", "/api/provider-nodes/{id}", Endpoint(api_nodes.delete))
+    r.add("GET", "/api/provider-nodes", Endpoint(api_nodes.list_all, access=MANAGEMENT))
+    r.add("POST", "/api/provider-nodes", Endpoint(api_nodes.create, access=MANAGEMENT))
+    r.add("GET", "/api/provider-nodes/{id}", Endpoint(api_nodes.get_one, access=MANAGEMENT))
+    r.add("PUT", "/api/provider-nodes/{id}", Endpoint(api_nodes.update, access=MANAGEMENT))
+    r.add("DELETE", "/api/provider-nodes/{id}", Endpoint(api_nodes.delete, access=MANAGEMENT))
 
-    r.add("GET", "/api/keys", Endpoint(api_keys.list_all))
-    r.add("POST", "/api/keys", Endpoint(api_keys.create))
-    r.add("GET", "/api/keys/{id}", Endpoint(api_keys.get_one))
-    r.add("POST", "/api/keys/{id}/revoke", Endpoint(api_keys.revoke))
-    r.add("DELETE", "/api/keys/{id}", Endpoint(api_keys.delete))
+    r.add("GET", "/api/keys", Endpoint(api_keys.list_all, access=MANAGEMENT))
+    r.add("POST", "/api/keys", Endpoint(api_keys.create, access=MANAGEMENT))
+    r.add("GET", "/api/keys/{id}", Endpoint(api_keys.get_one, access=MANAGEMENT))
+    r.add("POST", "/api/keys/{id}/revoke", Endpoint(api_keys.revoke, access=MANAGEMENT))
+    r.add("DELETE", "/api/keys/{id}", Endpoint(api_keys.delete, access=MANAGEMENT))
 
-    r.add("GET", "/api/models/alias", Endpoint(api_keys.list_aliases))
-    r.add("POST", "/api/models/alias", Endpoint(api_keys.set_alias))
-    r.add("DELETE", "/api/models/alias/{alias}", Endpoint(api_keys.delete_alias))
+    r.add("GET", "/api/models/alias", Endpoint(api_keys.list_aliases, access=MANAGEMENT))
+    r.add("POST", "/api/models/alias", Endpoint(api_keys.set_alias, access=MANAGEMENT))
+    r.add("DELETE", "/api/models/alias/{alias}", Endpoint(api_keys.delete_alias, access=MANAGEMENT))
     return r
+
+
+def _add_formats(r: Router) -> None:
+    f = v1_formats
+    r.add("POST", "/v1/messages", Endpoint(f.messages, "anthropic"))
+    r.add("POST", "/v1/messages/count_tokens", Endpoint(f.count_tokens, "anthropic"))
+    r.add("POST", "/v1/responses", Endpoint(f.responses, "openai_responses"))
+    r.add("POST", "/responses", Endpoint(f.responses, "openai_responses"))
+    r.add("GET", "/v1beta/models", Endpoint(f.gemini_models, "gemini"))
+    r.add("POST", "/v1beta/models/{rest:path}", Endpoint(f.gemini_generate, "gemini"))
+    r.add("POST", "/v1/models/{rest:path}", Endpoint(f.gemini_generate, "gemini"))
+    for prefix in ("", "/v1"):
+        r.add("POST", prefix + "/api/chat", Endpoint(f.ollama_chat, "ollama"))
+        r.add("GET", prefix + "/api/tags", Endpoint(f.ollama_tags, "ollama"))
+        r.add("POST", prefix + "/api/show", Endpoint(f.ollama_show, "ollama"))

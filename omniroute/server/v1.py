@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from omniroute.errors import ErrorKind, GatewayError
 from omniroute.formats import openai_chat
 from omniroute.formats.openai_chat_view import decode_chat_view
 from omniroute.gateway import Gateway
-from omniroute.pipeline import attempt, relay_json, relay_sse, rewrite_model
+from omniroute.pipeline import attempt, relay_json, relay_stream, rewrite_model
 from omniroute.server.http import HttpRequest, send_json
+from omniroute.translate import translated
 
 
 async def chat_completions(gw: Gateway, req: HttpRequest, send: Any) -> None:
@@ -17,11 +17,12 @@ async def chat_completions(gw: Gateway, req: HttpRequest, send: Any) -> None:
     view = decode_chat_view(body)
     route = gw.registry.resolve(view.model)
     if route.spec.format != openai_chat.NAME:
-        raise GatewayError(ErrorKind.UNSUPPORTED, f"provider '{route.spec.id}' speaks {route.spec.format}", param="model")
+        await translated(gw, send, req.receive, openai_chat, openai_chat.decode_request(body), route)
+        return
     upstream = rewrite_model(body, view.model, route.model)
     target, resp = await attempt(gw, route, lambda _target: upstream, bool(view.stream))
     if view.stream:
-        await relay_sse(send, req.receive, resp, target, openai_chat)
+        await relay_stream(send, req.receive, resp, target, openai_chat)
     else:
         await relay_json(send, resp, target)
 

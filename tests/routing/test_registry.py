@@ -33,7 +33,10 @@ def test_prefix_routes_and_orders_accounts(store: Store) -> None:
 
 def test_model_ids_with_slashes_and_nodes_and_aliases(store: Store) -> None:
     reg = Registry(store)
-    assert reg.resolve("together/meta-llama/Llama-3.3-70B-Instruct-Turbo").model == "meta-llama/Llama-3.3-70B-Instruct-Turbo"
+    assert (
+        reg.resolve("together/meta-llama/Llama-3.3-70B-Instruct-Turbo").model
+        == "meta-llama/Llama-3.3-70B-Instruct-Turbo"
+    )
     assert reg.resolve("meta-llama/Llama-3.3-70B-Instruct-Turbo").spec.id == "together"  # listed model, bare
     assert reg.resolve("myvllm/llama-3-8b").targets[0].base_url == "http://gpu:8000/v1"
     assert "Authorization" not in reg.resolve("myvllm/llama-3-8b").targets[0].headers  # no key, no header

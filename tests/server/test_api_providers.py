@@ -9,8 +9,11 @@ from tests.support.openai_upstream import OpenAIUpstream
 
 
 def test_create_masks_key_and_survives_listing(gateway: RunningGateway, upstream: OpenAIUpstream) -> None:
-    resp = gateway.api("POST", "/api/providers", {"provider": "openai", "name": "main", "apiKey": "sk-secret-1234567890",
-                                                   "baseUrl": upstream.base_url})
+    resp = gateway.api(
+        "POST",
+        "/api/providers",
+        {"provider": "openai", "name": "main", "apiKey": "sk-secret-1234567890", "baseUrl": upstream.base_url},
+    )
     assert resp.status_code == 201
     conn = resp.json()
     assert conn["apiKey"] == "sk-s…7890" and conn["provider"] == "openai" and conn["id"].startswith("conn-")
@@ -35,10 +38,14 @@ def test_update_and_delete(gateway: RunningGateway) -> None:
 
 
 def test_test_endpoint_makes_a_real_call(gateway: RunningGateway, upstream: OpenAIUpstream) -> None:
-    good = gateway.api("POST", "/api/providers", {"provider": "openai-compatible", "apiKey": "sk-upstream",
-                                                   "baseUrl": upstream.base_url}).json()
-    bad = gateway.api("POST", "/api/providers", {"provider": "openai-compatible", "apiKey": "wrong",
-                                                  "baseUrl": upstream.base_url}).json()
+    good = gateway.api(
+        "POST",
+        "/api/providers",
+        {"provider": "openai-compatible", "apiKey": "sk-upstream", "baseUrl": upstream.base_url},
+    ).json()
+    bad = gateway.api(
+        "POST", "/api/providers", {"provider": "openai-compatible", "apiKey": "wrong", "baseUrl": upstream.base_url}
+    ).json()
     ok = gateway.api("POST", f"/api/providers/{good['id']}/test").json()
     assert ok["ok"] is True and ok["latencyMs"] >= 0
     failed = gateway.api("POST", f"/api/providers/{bad['id']}/test").json()
@@ -52,11 +59,17 @@ def test_test_endpoint_makes_a_real_call(gateway: RunningGateway, upstream: Open
 
 def test_validate_checks_without_saving(gateway: RunningGateway, upstream: OpenAIUpstream) -> None:
     before = len(gateway.api("GET", "/api/providers").json()["connections"])
-    resp = gateway.api("POST", "/api/providers/validate", {"provider": "openai-compatible", "apiKey": "sk-upstream",
-                                                            "baseUrl": upstream.base_url})
+    resp = gateway.api(
+        "POST",
+        "/api/providers/validate",
+        {"provider": "openai-compatible", "apiKey": "sk-upstream", "baseUrl": upstream.base_url},
+    )
     assert resp.status_code == 200 and resp.json()["valid"] is True
-    dead = gateway.api("POST", "/api/providers/validate", {"provider": "openai-compatible", "apiKey": "x",
-                                                            "baseUrl": "http://127.0.0.1:9/v1"}).json()
+    dead = gateway.api(
+        "POST",
+        "/api/providers/validate",
+        {"provider": "openai-compatible", "apiKey": "x", "baseUrl": "http://127.0.0.1:9/v1"},
+    ).json()
     assert dead["valid"] is False and dead["error"]
     assert len(gateway.api("GET", "/api/providers").json()["connections"]) == before
 
@@ -90,8 +103,9 @@ def test_nodes_route_custom_prefix(gateway: RunningGateway, upstream: OpenAIUpst
     node = gateway.api("POST", "/api/provider-nodes", {"prefix": "myvllm", "baseUrl": upstream.base_url}).json()["node"]
     assert any(n["id"] == node["id"] for n in gateway.api("GET", "/api/provider-nodes").json()["nodes"])
     gateway.api("POST", "/api/providers", {"provider": node["id"], "apiKey": "sk-upstream"})
-    answer = gateway.http.post("/v1/chat/completions", json={"model": "myvllm/llama-3-8b",
-                                                            "messages": [{"role": "user", "content": "hi"}]})
+    answer = gateway.http.post(
+        "/v1/chat/completions", json={"model": "myvllm/llama-3-8b", "messages": [{"role": "user", "content": "hi"}]}
+    )
     assert answer.status_code == 200
     assert upstream.requests[-1]["model"] == "llama-3-8b"
     dup = gateway.api("POST", "/api/provider-nodes", {"prefix": "myvllm", "baseUrl": upstream.base_url})
@@ -122,8 +136,9 @@ def test_models_list_includes_connected_providers_and_aliases(gateway: RunningGa
     assert gateway.api("POST", "/api/models/alias", {"alias": "fast", "model": "mock/gpt-4o-mini"}).status_code == 201
     ids = {m["id"]: m["owned_by"] for m in gateway.http.get("/v1/models").json()["data"]}
     assert ids["deepseek/deepseek-chat"] == "deepseek" and ids["fast"] == "alias"
-    answer = gateway.http.post("/v1/chat/completions", json={"model": "fast", "messages": [{"role": "user",
-                                                                                            "content": "hi"}]})
+    answer = gateway.http.post(
+        "/v1/chat/completions", json={"model": "fast", "messages": [{"role": "user", "content": "hi"}]}
+    )
     assert answer.status_code == 200
     gateway.api("DELETE", f"/api/providers/{conn['id']}")
     assert "deepseek/deepseek-chat" not in {m["id"] for m in gateway.http.get("/v1/models").json()["data"]}

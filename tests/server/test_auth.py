@@ -41,11 +41,13 @@ def test_x_api_key_header_is_accepted(locked: RunningGateway) -> None:
     resp = locked.http.post("/v1/chat/completions", json={"model": "mock/gpt-4o-mini", "messages": MESSAGES},
                             headers={"x-api-key": key}, cookies={})
     assert resp.status_code == 200
-    # the Anthropic SDK sends x-api-key; its request reaches auth and passes it (the route answers)
+    # the Anthropic SDK sends x-api-key; a wrong key is refused in Anthropic's error shape
     sdk = anthropic.Anthropic(base_url=locked.url, api_key=key, max_retries=0)
-    with pytest.raises(anthropic.APIStatusError) as info:
-        sdk.messages.create(model="mock/gpt-4o-mini", max_tokens=10, messages=MESSAGES)
-    assert info.value.status_code != 401
+    assert sdk.messages.create(model="mock/gpt-4o-mini", max_tokens=10, messages=MESSAGES).content
+    wrong = anthropic.Anthropic(base_url=locked.url, api_key="nope", max_retries=0)
+    with pytest.raises(anthropic.AuthenticationError) as info:
+        wrong.messages.create(model="mock/gpt-4o-mini", max_tokens=10, messages=MESSAGES)
+    assert info.value.body["type"] == "error"
 
 
 def test_keys_are_masked_revocable_and_deletable(locked: RunningGateway) -> None:

@@ -56,7 +56,7 @@ def test_stream_chunks_arrive_incrementally(gateway: RunningGateway) -> None:
     body = {"model": "mock/slow", "messages": MESSAGES, "stream": True}
     arrivals = []
     with gateway.http.stream("POST", "/v1/chat/completions", json=body) as resp:
-        for piece in resp.iter_raw():
+        for _piece in resp.iter_raw():
             arrivals.append(time.monotonic())
             if len(arrivals) == 4:
                 break
@@ -69,7 +69,9 @@ def test_async_client_stream_and_not(gateway: RunningGateway) -> None:
             whole = await c.chat.completions.create(model="mock/gpt-4o-mini", messages=MESSAGES)
             parts = [
                 ch.choices[0].delta.content or ""
-                async for ch in await c.chat.completions.create(model="mock/gpt-4o-mini", messages=MESSAGES, stream=True)
+                async for ch in await c.chat.completions.create(
+                    model="mock/gpt-4o-mini", messages=MESSAGES, stream=True
+                )
             ]
             return whole.choices[0].message.content, "".join(parts)
 
@@ -148,7 +150,8 @@ def test_chunked_oversized_body_is_413(gateway: RunningGateway) -> None:
             yield b"y" * 65536
         yield b'"}]}'
 
-    resp = gateway.http.post("/v1/chat/completions", content=parts())
+    with httpx.Client(base_url=gateway.url) as fresh:  # the server drops the connection after an unread body
+        resp = fresh.post("/v1/chat/completions", content=parts())
     assert resp.status_code == 413
 
 

@@ -10,6 +10,7 @@ model               behaviour
 ``drop``            streams two chunks, then kills the connection
 ``slow``            streams a chunk every 0.2 s for 10 s (client-disconnect test)
 ``nodone``          streams chunks, then ends cleanly without ``[DONE]``
+``paced``           streams a chunk every 0.15 s (about a second in all)
 ==================  ============================================================
 
 Every request is recorded (``requests``); ``disconnects`` counts streams whose client went
@@ -132,8 +133,8 @@ class OpenAIUpstream:
                         request.transport.close()
                         return resp
                     await asyncio.sleep(30)
-                if model == "slow":
-                    await asyncio.sleep(0.2)
+                if model in ("slow", "paced"):
+                    await asyncio.sleep(0.2 if model == "slow" else 0.15)
             await resp.write(chunk(model, {}, "stop"))
             if (body.get("stream_options") or {}).get("include_usage"):
                 await resp.write(usage_chunk(model))
