@@ -93,8 +93,14 @@ class OpenAIUpstream:
         self.loop.run_forever()
 
     def stop(self) -> None:
-        """Stop serving; handlers still sleeping (``hang``, ``stall``) are abandoned with the thread."""
-        self.loop.call_soon_threadsafe(self.loop.stop)
+        """Stop serving: cancel handlers still sleeping (``hang``, ``stall``), then the loop."""
+
+        def halt() -> None:
+            for task in asyncio.all_tasks(self.loop):
+                task.cancel()
+            self.loop.call_soon(self.loop.stop)
+
+        self.loop.call_soon_threadsafe(halt)
 
     @property
     def base_url(self) -> str:
