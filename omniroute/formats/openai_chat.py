@@ -32,8 +32,14 @@ wire                              canonical
                                   < 2048 low, < 8192 medium, else high
 ``response_format``               ``ResponseFormat`` (``json_schema.description`` is lost)
 ``user``, ``metadata``            same
-anything else                     ``extra`` (sent back verbatim by ``encode_request``)
+anything else (``seed``, ``n``,   ``extra["openai_chat"]``, sent back verbatim by
+``top_k``, vendor fields...)      ``encode_request``; the canonical ``top_k`` (from other
+                                  formats) is not sent: OpenAI rejects it
 ================================  ============================================================
+
+Extras are namespaced (as Gemini's are) because ``Request.extra`` does not record which format
+it came from: flat keys from another client (Anthropic ``output_config``, Gemini's
+``gemini``) would otherwise reach an OpenAI upstream and be rejected.
 
 Encoding history: thinking blocks become ``reasoning_content`` on the assistant message
 (DeepSeek style, joined); signatures and redacted thinking are dropped (Chat has no slot for

@@ -29,6 +29,7 @@ from omniroute.canonical import (
 )
 from omniroute.errors import ErrorKind, GatewayError
 from omniroute.formats.openai_chat_wire import (
+    NAME,
     Function,
     OutToolCall,
     decode_checked,
@@ -143,8 +144,14 @@ def decode_request(body: bytes) -> Request:
         response_format=_decode_response_format(wire.response_format),
         user=wire.user,
         metadata=wire.metadata,
-        extra={k: msgspec.json.decode(v) for k, v in _keys_decoder.decode(body).items() if k not in _KNOWN},
+        extra=_decode_extra(body),
     )
+
+
+def _decode_extra(body: bytes) -> dict[str, Any]:
+    """Top-level fields without a canonical slot, kept under ``extra["openai_chat"]``."""
+    extra = {k: msgspec.json.decode(v) for k, v in _keys_decoder.decode(body).items() if k not in _KNOWN}
+    return {NAME: extra} if extra else {}
 
 
 def _decode_messages(wire: list[_Message]) -> tuple[list[TextBlock], list[Message]]:
@@ -264,7 +271,8 @@ class _OutMessage(msgspec.Struct, omit_defaults=True):
 
 
 def encode_request(req: Request, model: str) -> bytes:
-    body: dict[str, Any] = {k: v for k, v in req.extra.items() if k not in _KNOWN}
+    own = req.extra.get(NAME)  # only what an OpenAI Chat client sent; other formats' extras stay out
+    body: dict[str, Any] = {k: v for k, v in own.items() if k not in _KNOWN} if isinstance(own, dict) else {}
     body["model"] = model
     body["messages"] = _encode_messages(req)
     if req.tools:

@@ -114,7 +114,7 @@ class _ChunkChoice(msgspec.Struct):
 class _Chunk(msgspec.Struct):
     id: str | None = None
     model: str | None = None
-    created: int | None = None
+    created: int | float | None = None  # a few servers send a float
     choices: list[_ChunkChoice] | None = None
     usage: WireUsage | None = None
     error: Any = None
@@ -123,6 +123,15 @@ class _Chunk(msgspec.Struct):
 _chunk_decoder = msgspec.json.Decoder(_Chunk)
 
 _NONE, _TEXT, _THINKING, _TOOL = 0, 1, 2, 3
+
+
+def _error_event(data: bytes) -> StreamError:
+    """The data of an ``event: error`` frame: ``{"error": {...}}``, a bare error object or text."""
+    try:
+        body = msgspec.json.decode(data)
+    except msgspec.DecodeError:
+        return decode_error_object(data.decode("utf-8", "replace"))
+    return decode_error_object(body.get("error", body) if isinstance(body, dict) else body)
 
 
 class _Call:
@@ -161,12 +170,12 @@ class StreamDecoder:
         data = frame.data
         if data == b"[DONE]":
             return self._end()
+        if frame.event == "error":  # some providers name the event instead of sending {"error": ...}
+            self._done = True
+            return [_error_event(data)]
         try:
             chunk = _chunk_decoder.decode(data)
         except msgspec.DecodeError:
-            if frame.event == "error":
-                self._done = True
-                return [StreamError(ErrorKind.UPSTREAM_ERROR.value, data.decode("utf-8", "replace"))]
             return [Unknown(data.decode("utf-8", "replace"), frame.event, NAME)]
         if chunk.error is not None:
             self._done = True
@@ -174,7 +183,7 @@ class StreamDecoder:
         out: list[Event] = []
         if not self._started:
             self._started = True
-            out.append(MessageStart(chunk.id or "", chunk.model or "", None, chunk.created or 0))
+            out.append(MessageStart(chunk.id or "", chunk.model or "", None, int(chunk.created or 0)))
         if chunk.choices:
             self._choice(chunk.choices, out)
         if chunk.usage is not None:

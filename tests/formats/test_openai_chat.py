@@ -304,6 +304,14 @@ def test_error_event_with_text_data() -> None:
     dec = oc.StreamDecoder()
     assert dec.feed(SSEFrame("error", b"overloaded")) == [StreamError("upstream_error", "overloaded", 502)]
     assert dec.close() == []
+    dec = oc.StreamDecoder()
+    bare = b'{"message": "slow down", "type": "rate_limit_error"}'
+    assert dec.feed(SSEFrame("error", bare)) == [StreamError("rate_limited", "slow down", 429)]
+
+
+def test_float_created_is_accepted() -> None:
+    events = oc.StreamDecoder().feed(SSEFrame(None, b'{"id":"x","created":1753120000.5,"choices":[]}'))
+    assert events == [MessageStart("x", "", None, 1753120000)]
 
 
 def test_other_choices_are_ignored() -> None:
@@ -471,7 +479,7 @@ def test_decode_full_request() -> None:
         "json_schema", {"type": "object", "properties": {"city": {"type": "string"}}}, "answer", True
     )
     assert (req.user, req.metadata) == ("user-1234", {"session": "s-1"})
-    assert req.extra == {"seed": 7, "presence_penalty": 0.5, "logit_bias": {"50256": -100}, "n": 1}
+    assert req.extra == {"openai_chat": {"seed": 7, "presence_penalty": 0.5, "logit_bias": {"50256": -100}, "n": 1}}
 
 
 def test_request_round_trip() -> None:
@@ -537,6 +545,16 @@ def test_encode_history_from_another_format() -> None:
     assert wire["tool_choice"] == "required"
     assert wire["tools"] == [{"type": "function", "function": {"name": "shot", "parameters": {
         "type": "object", "properties": {}}}}]
+
+
+def test_foreign_extras_are_not_sent() -> None:
+    req = Request("m", [Message("user", [TextBlock("x")])], extra={
+        "output_config": {"effort": "high"}, "gemini": {"safetySettings": []},
+        "openai_chat": {"seed": 1, "model": "sneaky", "messages": []},
+    })
+    assert json.loads(oc.encode_request(req, "up")) == {
+        "model": "up", "messages": [{"role": "user", "content": "x"}], "seed": 1
+    }
 
 
 def test_encode_document_url_is_unsupported() -> None:
