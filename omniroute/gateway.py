@@ -1,4 +1,4 @@
-"""Per-worker runtime state: settings, store, routing snapshot, upstream session.
+"""Per-worker runtime state: settings, store, routing snapshot, upstream clients.
 
 One ``Gateway`` per worker process, created in the ASGI lifespan start-up (after Granian
 forked or spawned the worker) and passed explicitly to every handler — no module globals.
@@ -14,24 +14,27 @@ import aiohttp
 from omniroute.config import Settings
 from omniroute.routing.registry import Registry
 from omniroute.store import Store
-from omniroute.transport import open_session
+from omniroute.transport import open_pool, open_session
+from omniroute.upstream_h1 import H1Pool
 
 
 class Gateway:
-    __slots__ = ("registry", "session", "settings", "started", "store")
+    __slots__ = ("registry", "session", "settings", "started", "store", "upstream")
 
-    def __init__(self, settings: Settings, store: Store, session: aiohttp.ClientSession) -> None:
+    def __init__(self, settings: Settings, store: Store, upstream: H1Pool, session: aiohttp.ClientSession) -> None:
         self.settings = settings
         self.store = store
-        self.session = session
+        self.upstream = upstream  # request path
+        self.session = session  # management calls
         self.registry = Registry(store)
         self.started = time.time()
 
     @classmethod
     def open(cls, settings: Settings) -> Gateway:
-        return cls(settings, Store(settings.data_path), open_session(settings))
+        return cls(settings, Store(settings.data_path), open_pool(settings), open_session(settings))
 
     async def close(self) -> None:
+        await self.upstream.close()
         await self.session.close()
         self.store.close()
 

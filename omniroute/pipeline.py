@@ -26,7 +26,6 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-import aiohttp
 import msgspec
 
 from omniroute.errors import ErrorKind, GatewayError
@@ -36,6 +35,7 @@ from omniroute.routing.registry import Route
 from omniroute.routing.targets import Target
 from omniroute.server.http import JSON_HEADERS, NDJSON_HEADERS, SSE_HEADERS
 from omniroute.transport import map_exception
+from omniroute.upstream_h1 import UPSTREAM_ERRORS, H1Response
 
 _START_JSON = {"type": "http.response.start", "status": 200, "headers": JSON_HEADERS}
 _START_SSE = {"type": "http.response.start", "status": 200, "headers": SSE_HEADERS}
@@ -59,36 +59,32 @@ def rewrite_model(body: bytes, client_model: str, upstream_model: str) -> bytes:
     return msgspec.json.encode(data)
 
 
-async def open_upstream(gw: Gateway, target: Target, url: str, body: bytes) -> aiohttp.ClientResponse:
+async def open_upstream(gw: Gateway, target: Target, url: str, body: bytes) -> H1Response:
     """POST ``body``; errors (including HTTP ≥ 400) raise ``GatewayError``."""
     try:
-        async with asyncio.timeout(gw.settings.first_byte_timeout):
-            resp = await gw.session.post(url, data=body, headers=target.headers)
-    except (aiohttp.ClientError, OSError, TimeoutError) as exc:
+        resp = await gw.upstream.request("POST", url, target.headers, body)
+    except UPSTREAM_ERRORS as exc:
         raise map_exception(exc, target.provider) from None
     if resp.status >= 400:
-        try:
-            raw = await resp.read()
-        except (aiohttp.ClientError, OSError, TimeoutError) as exc:
-            raise map_exception(exc, target.provider) from None
-        finally:
-            resp.release()
-        from_upstream = _decode_upstream_error(target, resp.status, raw)
-        raise from_upstream
+        raw = await read_all(resp, target)
+        raise FORMATS[target.spec.format].decode_error(resp.status, raw, target.provider)
     return resp
 
 
-def _decode_upstream_error(target: Target, status: int, raw: bytes) -> GatewayError:
-    return FORMATS[target.spec.format].decode_error(status, raw, target.provider)
+async def read_all(resp: H1Response, target: Target) -> bytes:
+    """The whole upstream body; a broken or stalled body raises ``GatewayError``."""
+    try:
+        return await resp.read()
+    except UPSTREAM_ERRORS as exc:
+        raise map_exception(exc, target.provider) from None
 
 
-async def attempt(gw: Gateway, route: Route, make_body: Any, stream: bool) -> tuple[Target, aiohttp.ClientResponse]:
+async def attempt(gw: Gateway, route: Route, body: bytes, stream: bool) -> tuple[Target, H1Response]:
     """Try the route's accounts in order; the first that answers wins."""
     last: GatewayError | None = None
     for target in route.targets:
         try:
-            resp = await open_upstream(gw, target, target.chat_url(route.model, stream), make_body(target))
-            return target, resp
+            return target, await open_upstream(gw, target, target.chat_url(route.model, stream), body)
         except GatewayError as err:
             last = err
             if not err.fallback:
@@ -97,14 +93,9 @@ async def attempt(gw: Gateway, route: Route, make_body: Any, stream: bool) -> tu
     raise last
 
 
-async def relay_json(send: Any, resp: aiohttp.ClientResponse, target: Target) -> None:
+async def relay_json(send: Any, resp: H1Response, target: Target) -> None:
     """Non-streaming pass-through."""
-    try:
-        body = await resp.read()
-    except (aiohttp.ClientError, OSError, TimeoutError) as exc:
-        raise map_exception(exc, target.provider) from None
-    finally:
-        resp.release()
+    body = await read_all(resp, target)
     await send(_START_JSON)
     await send({"type": "http.response.body", "body": body})
 
@@ -126,7 +117,7 @@ def _last_boundary(data: bytes, framing: str) -> int:
     return max(data.rfind(b"\n\n") + 2, data.rfind(b"\r\n\r\n") + 4, 0) if b"\n" in data else 0
 
 
-async def relay_stream(send: Any, receive: Any, resp: aiohttp.ClientResponse, target: Target, fmt: Any) -> None:
+async def relay_stream(send: Any, receive: Any, resp: H1Response, target: Target, fmt: Any) -> None:
     """Streaming pass-through: forward whole frames (SSE events, NDJSON lines) as they arrive."""
     watcher = asyncio.get_running_loop().create_task(close_on_disconnect(receive, resp))
     framing, ends = fmt.FRAMING, STREAM_END[fmt.NAME]
@@ -134,7 +125,7 @@ async def relay_stream(send: Any, receive: Any, resp: aiohttp.ClientResponse, ta
     tail = b""
     last = b""
     try:
-        async for chunk in resp.content.iter_any():
+        async for chunk in resp:
             data = tail + chunk if tail else chunk
             cut = _last_boundary(data, framing)
             if cut <= 0:
@@ -146,7 +137,7 @@ async def relay_stream(send: Any, receive: Any, resp: aiohttp.ClientResponse, ta
         if ends is not None and not any(marker in end for marker in ends):
             raise GatewayError(ErrorKind.UPSTREAM_PROTOCOL, "upstream stream ended before it was complete")
         await send({"type": "http.response.body", "body": tail})
-    except (aiohttp.ClientError, OSError, TimeoutError, GatewayError) as exc:
+    except (*UPSTREAM_ERRORS, GatewayError) as exc:
         if watcher.done():
             return  # the client left; nothing to tell it
         err = exc if isinstance(exc, GatewayError) else map_exception(exc, target.provider)
@@ -156,7 +147,7 @@ async def relay_stream(send: Any, receive: Any, resp: aiohttp.ClientResponse, ta
         resp.close()
 
 
-async def close_on_disconnect(receive: Any, resp: aiohttp.ClientResponse) -> None:
+async def close_on_disconnect(receive: Any, resp: H1Response) -> None:
     """Wait for the client to leave; then close the upstream response (the upstream sees it)."""
     while True:
         message = await receive()

@@ -17,7 +17,6 @@ from collections.abc import Callable
 from types import ModuleType
 from typing import Any
 
-import aiohttp
 import msgspec
 
 from omniroute.canonical import Event, ImageBlock, MessageStop, Request, StreamError
@@ -25,13 +24,13 @@ from omniroute.errors import ErrorKind, GatewayError
 from omniroute.formats._framing import NDJSONDecoder, SSEDecoder
 from omniroute.formats.registry import FORMATS
 from omniroute.gateway import Gateway
-from omniroute.pipeline import attempt, close_on_disconnect
+from omniroute.pipeline import attempt, close_on_disconnect, read_all
 from omniroute.routing.registry import Route
 from omniroute.server.http import JSON_HEADERS, NDJSON_HEADERS, SSE_HEADERS
 from omniroute.transport import map_exception
+from omniroute.upstream_h1 import UPSTREAM_ERRORS, H1Response
 
 STREAM_HEADERS = {"sse": SSE_HEADERS, "ndjson": NDJSON_HEADERS}
-_READ_ERRORS = (aiohttp.ClientError, OSError, TimeoutError)
 
 
 async def translated(
@@ -49,16 +48,9 @@ async def translated(
         raise GatewayError(
             ErrorKind.UNSUPPORTED, f"provider '{route.spec.id}' does not accept images", param="messages"
         )
-    body = upstream.encode_request(req, route.model)
-    target, resp = await attempt(gw, route, lambda _t: body, req.stream)
+    target, resp = await attempt(gw, route, upstream.encode_request(req, route.model), req.stream)
     if not req.stream:
-        try:
-            raw = await resp.read()
-        except _READ_ERRORS as exc:
-            raise map_exception(exc, target.provider) from None
-        finally:
-            resp.release()
-        answer = upstream.decode_response(raw)
+        answer = upstream.decode_response(await read_all(resp, target))
         answer.model = req.model
         await send({"type": "http.response.start", "status": 200, "headers": JSON_HEADERS})
         await send({"type": "http.response.body", "body": client.encode_response(answer)})
@@ -70,7 +62,7 @@ async def translated(
 async def _relay_translated(
     send: Any,
     receive: Any,
-    resp: aiohttp.ClientResponse,
+    resp: H1Response,
     upstream: ModuleType,
     client: ModuleType,
     encoder: Any,
@@ -82,7 +74,7 @@ async def _relay_translated(
     await send({"type": "http.response.start", "status": 200, "headers": STREAM_HEADERS[client.FRAMING]})
     finished = False
     try:
-        async for chunk in resp.content.iter_any():
+        async for chunk in resp:
             out, finished = _encode(encoder, (ev for f in framer.feed(chunk) for ev in decoder.feed(f)), finished)
             if out:
                 await send({"type": "http.response.body", "body": out, "more_body": True})
@@ -91,7 +83,7 @@ async def _relay_translated(
         if not finished:
             raise GatewayError(ErrorKind.UPSTREAM_PROTOCOL, "upstream stream ended before it was complete")
         await send({"type": "http.response.body", "body": out})
-    except (*_READ_ERRORS, GatewayError, msgspec.DecodeError) as exc:
+    except (*UPSTREAM_ERRORS, GatewayError, msgspec.DecodeError) as exc:
         if watcher.done():
             return
         err = exc if isinstance(exc, GatewayError) else _stream_fault(exc, provider)

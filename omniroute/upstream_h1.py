@@ -8,7 +8,7 @@ another await.
 
 Contract::
 
-    pool = H1Pool(connect_timeout=5, read_timeout=60)       # one per worker
+    pool = H1Pool(connect_timeout=5, read_timeout=60, head_timeout=120)  # one per worker
     resp = await pool.request("POST", url, headers, body)   # returns once the head is in
     resp.status, resp.headers                                # lower-case names, repeats ", "-joined
     body = await resp.read()          # or: async for piece in resp.iter_chunks(): ...
@@ -20,12 +20,12 @@ Every response must end in ``read()``, a full iteration, ``release()`` or ``clos
 otherwise its connection stays busy and counts against ``max_per_host``. Callers must not
 pass ``Host``, ``Content-Length`` or ``Transfer-Encoding`` headers: the client writes them.
 
-Exceptions → ``ErrorKind`` (``map_h1_exception``)::
+Exceptions (``omniroute.transport.map_exception`` gives their ``ErrorKind``)::
 
     H1ConnectError(OSError)        refused, unreachable, DNS, TLS handshake,  UPSTREAM_UNREACHABLE
                                    connect timeout
-    H1TimeoutError(TimeoutError)   no head, or a body gap, longer than        UPSTREAM_TIMEOUT
-                                   read_timeout (measured per wait)
+    H1TimeoutError(TimeoutError)   no head within head_timeout, or a body     UPSTREAM_TIMEOUT
+                                   gap longer than read_timeout
     H1ProtocolError(Exception)     malformed response; closed before any      UPSTREAM_PROTOCOL
                                    response or before the body was complete
 
@@ -47,7 +47,6 @@ import asyncio
 import ssl
 from collections import deque
 
-from omniroute.errors import ErrorKind, GatewayError
 from omniroute.upstream_h1_parser import ParseError, ResponseParser, encode_request, encode_target
 
 HIGH_WATER = 1 << 20
@@ -59,7 +58,7 @@ class H1ConnectError(OSError):
 
 
 class H1TimeoutError(TimeoutError):
-    """No response bytes within ``read_timeout``."""
+    """No response head within ``head_timeout``, or no body bytes within ``read_timeout``."""
 
 
 class H1ProtocolError(Exception):
@@ -70,22 +69,8 @@ class _StaleConnection(Exception):
     """A reused connection closed before any response byte: retry on a fresh one."""
 
 
-EXCEPTION_KINDS: tuple[tuple[type[BaseException], ErrorKind, str], ...] = (
-    (H1ConnectError, ErrorKind.UPSTREAM_UNREACHABLE, "cannot connect to upstream"),
-    (H1TimeoutError, ErrorKind.UPSTREAM_TIMEOUT, "upstream timed out"),
-    (TimeoutError, ErrorKind.UPSTREAM_TIMEOUT, "upstream timed out"),
-    (H1ProtocolError, ErrorKind.UPSTREAM_PROTOCOL, "upstream broke the protocol"),
-    (OSError, ErrorKind.UPSTREAM_UNREACHABLE, "upstream connection failed"),
-)
-
-
-def map_h1_exception(exc: BaseException, provider: str | None = None) -> GatewayError:
-    """An exception raised by ``H1Pool``/``H1Response`` → ``GatewayError``."""
-    for cls, kind, what in EXCEPTION_KINDS:
-        if isinstance(exc, cls):
-            detail = str(exc) or type(exc).__name__
-            return GatewayError(kind, f"{what} ({provider or 'upstream'}): {detail}", provider=provider)
-    return GatewayError(ErrorKind.INTERNAL, f"unexpected upstream failure: {type(exc).__name__}", provider=provider)
+#: what a caller must catch around ``request``, ``read`` and iteration
+UPSTREAM_ERRORS: tuple[type[BaseException], ...] = (OSError, TimeoutError, H1ProtocolError)
 
 
 class _Conn(asyncio.Protocol):
@@ -99,6 +84,7 @@ class _Conn(asyncio.Protocol):
         self.timer: asyncio.TimerHandle | None = None
         self.exc: BaseException | None = None
         self.deadline = 0.0
+        self.limit = host.pool.read_timeout  # seconds a wait may last: head_timeout until the head is in
         self.busy = self.closed = self.paused = self.reused = False
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -146,13 +132,16 @@ class _Conn(asyncio.Protocol):
                 waiter.set_result(None)
 
     async def wait(self) -> None:
-        """Until the next read, EOF or error; ``H1TimeoutError`` after ``read_timeout`` idle."""
+        """Until the next read, EOF or error; ``H1TimeoutError`` after ``self.limit`` idle."""
         loop = self.host.loop
         self.waiter = waiter = loop.create_future()
         # One timer per read_timeout period, not one per wait: it re-arms itself when the
         # deadline moved (cheaper than create+cancel of a TimerHandle on every read).
-        self.deadline = loop.time() + self.host.pool.read_timeout
-        if self.timer is None:
+        self.deadline = loop.time() + self.limit
+        timer = self.timer
+        if timer is None or timer.when() > self.deadline:  # none yet, or set for a longer limit
+            if timer is not None:
+                timer.cancel()
             self.timer = loop.call_at(self.deadline, self._on_timer)
         await waiter
 
@@ -166,13 +155,15 @@ class _Conn(asyncio.Protocol):
             self.timer = loop.call_at(self.deadline, self._on_timer)
             return
         self.waiter = None
-        waiter.set_exception(H1TimeoutError(f"{self.host.label} sent nothing for {self.host.pool.read_timeout} s"))
+        waiter.set_exception(H1TimeoutError(f"{self.host.label} sent nothing for {self.limit} s"))
 
     async def exchange(self, payload: bytes, head_only: bool) -> H1Response:
         """Write the request, wait for the final head; on any failure the connection is closed."""
         parser = self.parser
         parser.start(head_only)
         self.busy, self.exc = True, None
+        pool = self.host.pool
+        self.limit = pool.head_timeout
         try:
             self.transport.write(payload)  # type: ignore[union-attr]
             while not parser.head_done:
@@ -184,6 +175,7 @@ class _Conn(asyncio.Protocol):
         except BaseException:
             self.abort()
             raise
+        self.limit = pool.read_timeout
         return H1Response(self, parser.status, parser.headers)
 
     def take(self) -> bytes:
@@ -351,11 +343,13 @@ class H1Pool:
         *,
         connect_timeout: float,
         read_timeout: float,
+        head_timeout: float | None = None,
         max_per_host: int = 512,
         ssl_context: ssl.SSLContext | None = None,
     ) -> None:
         self.connect_timeout = connect_timeout
         self.read_timeout = read_timeout
+        self.head_timeout = read_timeout if head_timeout is None else head_timeout
         self.max_per_host = max_per_host
         self.closed = False
         self._ssl_context = ssl_context

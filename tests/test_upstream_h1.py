@@ -22,13 +22,13 @@ import uvloop
 from aiohttp import web
 
 from omniroute.errors import ErrorKind
+from omniroute.transport import map_exception
 from omniroute.upstream_h1 import (
     HIGH_WATER,
     H1ConnectError,
     H1Pool,
     H1ProtocolError,
     H1TimeoutError,
-    map_h1_exception,
 )
 from omniroute.upstream_h1_parser import ParseError, ResponseParser
 
@@ -506,6 +506,29 @@ def test_body_stall_times_out_per_read(run: Any) -> None:
     run(main())
 
 
+def test_head_timeout_and_read_timeout_are_separate(run: Any) -> None:
+    """A long head_timeout does not stretch the body's idle limit, nor a long read_timeout the head's."""
+    head = b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n"
+
+    async def main() -> None:
+        async with raw_server(scripted(b"", close=False)) as base:
+            pool = make_pool(read_timeout=5, head_timeout=0.2)
+            start = time.monotonic()
+            with pytest.raises(H1TimeoutError):
+                await post(pool, base + "/")
+            assert time.monotonic() - start < 1.5
+            await pool.close()
+        async with raw_server(scripted(head, b"abc", close=False)) as base:
+            pool = make_pool(read_timeout=0.2, head_timeout=5)
+            start = time.monotonic()
+            with pytest.raises(H1TimeoutError):
+                await post(pool, base + "/")
+            assert time.monotonic() - start < 1.5
+            await pool.close()
+
+    run(main())
+
+
 @pytest.mark.parametrize(
     "pieces",
     [
@@ -736,6 +759,6 @@ def test_exception_table() -> None:
         (RuntimeError("?"), ErrorKind.INTERNAL, 500),
     ]
     for exc, kind, status in cases:
-        err = map_h1_exception(exc, "openai")
+        err = map_exception(exc, "openai")
         assert (err.kind, err.status, err.provider) == (kind, status, "openai")
         assert kind == ErrorKind.INTERNAL or str(exc) in err.message

@@ -38,7 +38,6 @@ def present(node: ProviderNode) -> dict[str, Any]:
 def build_node(gw: Gateway, data: NodeInput, node_id: str | None = None) -> ProviderNode:
     require(bool(PREFIX_RE.match(data.prefix)), "prefix", "must be 1-40 of a-z 0-9 _ . - starting alphanumeric")
     require((data.type, data.api_type) in NODE_KINDS, "type", f"and apiType {(data.type, data.api_type)} not supported")
-    gw.registry.refresh()
     owner = gw.registry.prefixes.get(data.prefix)
     if owner is not None and owner != node_id:
         raise GatewayError(

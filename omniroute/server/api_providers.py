@@ -44,7 +44,6 @@ def present(conn: Connection) -> dict[str, Any]:
 
 def build_connection(gw: Gateway, data: ConnectionInput, conn_id: str | None = None) -> Connection:
     """Validate an input against the provider table; the stored record."""
-    gw.registry.refresh()
     spec = gw.registry.specs.get(data.provider)
     if spec is None:
         known = ", ".join(sorted(p for p in gw.registry.specs if not p.startswith("node-")))
@@ -134,7 +133,6 @@ async def validate(gw: Gateway, req: HttpRequest, send: Any) -> None:
 
 
 def _target(gw: Gateway, conn: Connection) -> Target:
-    gw.registry.refresh()
     spec = gw.registry.specs.get(conn.provider)
     if spec is None:
         raise GatewayError(ErrorKind.INVALID_REQUEST, f"provider '{conn.provider}' no longer exists", param="provider")

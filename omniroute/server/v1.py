@@ -20,7 +20,7 @@ async def chat_completions(gw: Gateway, req: HttpRequest, send: Any) -> None:
         await translated(gw, send, req.receive, openai_chat, openai_chat.decode_request(body), route)
         return
     upstream = rewrite_model(body, view.model, route.model)
-    target, resp = await attempt(gw, route, lambda _target: upstream, bool(view.stream))
+    target, resp = await attempt(gw, route, upstream, bool(view.stream))
     if view.stream:
         await relay_stream(send, req.receive, resp, target, openai_chat)
     else:

@@ -45,7 +45,7 @@ async def serve(
         await translated(gw, send, req.receive, fmt, creq, route, make_encoder)
         return
     upstream = rewrite_model(body, creq.model, route.model) if model_in_body else body
-    target, resp = await attempt(gw, route, lambda _t: upstream, creq.stream)
+    target, resp = await attempt(gw, route, upstream, creq.stream)
     if creq.stream:
         await relay_stream(send, req.receive, resp, target, fmt)
     else:
@@ -64,7 +64,7 @@ async def count_tokens(gw: Gateway, req: HttpRequest, send: Any) -> None:
     path = route.spec.count_tokens_path
     if route.spec.format == anthropic.NAME and path:
         upstream = rewrite_model(body, creq.model, route.model)
-        target, resp = await attempt(gw, route, lambda _t: upstream, False)
+        target, resp = await attempt(gw, route, upstream, False)
         await relay_json(send, resp, target)
         return
     await send_bytes(send, 200, anthropic.encode_count_tokens(anthropic.estimate_tokens(creq)), JSON_HEADERS)
