@@ -44,6 +44,7 @@ class ProviderSpec(msgspec.Struct, frozen=True):
     headers: tuple[tuple[str, str], ...] = ()
     models: tuple[str, ...] = ()
     text_only: bool = False  # no image input
+    key_optional: bool = False  # self-hosted endpoints often take no key
 
 
 def _openai_compatible(id: str, name: str, base_url: str, *prefixes: str, models: tuple[str, ...] = ()) -> ProviderSpec:
@@ -109,7 +110,10 @@ BUILTIN: tuple[ProviderSpec, ...] = (
     ),
     _openai_compatible("cerebras", "Cerebras", "https://api.cerebras.ai/v1", models=("llama-3.3-70b", "qwen-3-32b")),
     _openai_compatible("perplexity", "Perplexity", "https://api.perplexity.ai", "pplx", models=("sonar", "sonar-pro")),
-    _openai_compatible("openai-compatible", "OpenAI-compatible", "http://127.0.0.1:8000/v1", "compat"),
+    ProviderSpec(
+        "openai-compatible", "OpenAI-compatible", "openai_chat", "http://127.0.0.1:8000/v1",
+        prefixes=("openai-compatible", "compat"), key_optional=True,
+    ),
     ProviderSpec(
         "anthropic",
         "Anthropic",
@@ -177,4 +181,6 @@ NODE_KINDS: dict[tuple[str, str], tuple[str, str, AuthStyle, tuple[tuple[str, st
 def node_spec(node_id: str, name: str, prefix: str, base_url: str, kind: tuple[str, str]) -> ProviderSpec:
     """The row for a user-defined provider node."""
     fmt, path, auth, headers = NODE_KINDS[kind]
-    return ProviderSpec(node_id, name, fmt, base_url, auth=auth, prefixes=(prefix,), chat_path=path, headers=headers)
+    return ProviderSpec(
+        node_id, name, fmt, base_url, auth=auth, prefixes=(prefix,), chat_path=path, headers=headers, key_optional=True
+    )

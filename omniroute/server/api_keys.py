@@ -14,7 +14,7 @@ import msgspec
 
 from omniroute.errors import ErrorKind, GatewayError
 from omniroute.gateway import Gateway
-from omniroute.server.api_inputs import AliasInput, KeyInput, parse, require
+from omniroute.inputs import AliasInput, KeyInput, parse, require
 from omniroute.server.auth import hash_key
 from omniroute.server.http import HttpRequest, send_json
 from omniroute.store import Alias, ApiKey

@@ -8,16 +8,13 @@ route to that server once a connection for the node exists (``POST /api/provider
 
 from __future__ import annotations
 
-import secrets
-import time
 from typing import Any
 
 import msgspec
 
 from omniroute.errors import ErrorKind, GatewayError
 from omniroute.gateway import Gateway
-from omniroute.providers.specs import NODE_KINDS
-from omniroute.server.api_inputs import PREFIX_RE, NodeInput, NodePatch, check_url, parse, require
+from omniroute.inputs import NodeInput, NodePatch, node_record, parse
 from omniroute.server.http import HttpRequest, send_json
 from omniroute.store import ProviderNode
 
@@ -36,22 +33,7 @@ def present(node: ProviderNode) -> dict[str, Any]:
 
 
 def build_node(gw: Gateway, data: NodeInput, node_id: str | None = None) -> ProviderNode:
-    require(bool(PREFIX_RE.match(data.prefix)), "prefix", "must be 1-40 of a-z 0-9 _ . - starting alphanumeric")
-    require((data.type, data.api_type) in NODE_KINDS, "type", f"and apiType {(data.type, data.api_type)} not supported")
-    owner = gw.registry.prefixes.get(data.prefix)
-    if owner is not None and owner != node_id:
-        raise GatewayError(
-            ErrorKind.INVALID_REQUEST, f"prefix '{data.prefix}' is already used by '{owner}'", param="prefix"
-        )
-    return ProviderNode(
-        id=node_id or "node-" + secrets.token_hex(6),
-        name=data.name or data.prefix,
-        prefix=data.prefix,
-        base_url=check_url(data.base_url),
-        type=data.type,
-        api_type=data.api_type,
-        created_at=time.time(),
-    )
+    return node_record(data, gw.registry.prefixes, node_id)
 
 
 def _get(gw: Gateway, node_id: str) -> ProviderNode:

@@ -8,7 +8,6 @@ checks a connection body without saving it and probes the upstream with it.
 from __future__ import annotations
 
 import asyncio
-import secrets
 import time
 from typing import Any
 
@@ -18,8 +17,8 @@ import msgspec
 from omniroute.errors import ErrorKind, GatewayError
 from omniroute.formats.registry import FORMATS
 from omniroute.gateway import Gateway
+from omniroute.inputs import ConnectionInput, ConnectionPatch, connection_record, mask, parse
 from omniroute.routing.targets import Target, compile_target
-from omniroute.server.api_inputs import ConnectionInput, ConnectionPatch, check_url, mask, parse, require
 from omniroute.server.http import HttpRequest, send_json
 from omniroute.store import Connection
 from omniroute.transport import map_exception
@@ -43,27 +42,7 @@ def present(conn: Connection) -> dict[str, Any]:
 
 
 def build_connection(gw: Gateway, data: ConnectionInput, conn_id: str | None = None) -> Connection:
-    """Validate an input against the provider table; the stored record."""
-    spec = gw.registry.specs.get(data.provider)
-    if spec is None:
-        known = ", ".join(sorted(p for p in gw.registry.specs if not p.startswith("node-")))
-        raise GatewayError(
-            ErrorKind.INVALID_REQUEST, f"unknown provider '{data.provider}' (known: {known})", param="provider"
-        )
-    require(spec.auth == "none" or bool(data.api_key), "apiKey", f"is required for provider '{spec.id}'")
-    base_url = check_url(data.base_url) if data.base_url else None
-    require(all(m.strip() for m in data.models), "models", "must not contain empty model names")
-    return Connection(
-        id=conn_id or "conn-" + secrets.token_hex(6),
-        provider=spec.id,
-        name=data.name or spec.name,
-        api_key=data.api_key,
-        base_url=base_url,
-        enabled=data.enabled,
-        priority=data.priority,
-        models=data.models,
-        created_at=time.time(),
-    )
+    return connection_record(data, gw.registry.specs, conn_id)
 
 
 def _get(gw: Gateway, conn_id: str) -> Connection:

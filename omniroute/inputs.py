@@ -1,0 +1,148 @@
+"""Inputs that create connections and nodes — from the management API or the config file —
+parsed and validated the same way, into the stored records.
+
+``parse(payload, Type)`` converts decoded JSON (or a TOML table) and turns msgspec's
+validation error into a 400 whose ``param`` is the field path (``baseUrl``, ``models[2]``);
+``connection_record`` and ``node_record`` check the input against the provider table and
+build the record. Wire names are camelCase.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+import time
+from collections.abc import Mapping
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
+
+import msgspec
+
+from omniroute.errors import ErrorKind, GatewayError
+from omniroute.formats.openai_chat_view import invalid
+from omniroute.providers.specs import NODE_KINDS, AuthStyle, ProviderSpec
+from omniroute.store import Connection, ProviderNode
+
+T = TypeVar("T")
+
+PREFIX_RE = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,39}$")
+
+
+class ConnectionInput(msgspec.Struct, forbid_unknown_fields=True, rename="camel"):
+    provider: str
+    name: str = ""
+    api_key: str = ""
+    base_url: str | None = None
+    enabled: bool = True
+    priority: int = 0
+    models: list[str] = msgspec.field(default_factory=list)
+
+
+class ConnectionPatch(msgspec.Struct, forbid_unknown_fields=True, rename="camel"):
+    name: str | None = None
+    api_key: str | None = None
+    base_url: str | None = None
+    enabled: bool | None = None
+    priority: int | None = None
+    models: list[str] | None = None
+
+
+class NodeInput(msgspec.Struct, forbid_unknown_fields=True, rename="camel"):
+    prefix: str
+    base_url: str
+    name: str = ""
+    type: str = "openai-compatible"
+    api_type: str = "chat"
+
+
+class NodePatch(msgspec.Struct, forbid_unknown_fields=True, rename="camel"):
+    name: str | None = None
+    base_url: str | None = None
+    api_type: str | None = None
+
+
+class KeyInput(msgspec.Struct, forbid_unknown_fields=True):
+    name: str = ""
+
+
+class AliasInput(msgspec.Struct, forbid_unknown_fields=True):
+    alias: str
+    model: str
+
+
+def parse(payload: Any, kind: type[T]) -> T:
+    if not isinstance(payload, dict):
+        raise GatewayError(ErrorKind.INVALID_REQUEST, "request body must be a JSON object")
+    try:
+        return msgspec.convert(payload, kind)
+    except msgspec.ValidationError as exc:
+        raise invalid(exc) from None
+
+
+def check_url(url: str, field: str = "baseUrl") -> str:
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise GatewayError(ErrorKind.INVALID_REQUEST, f"'{field}' must be an http(s) URL, got {url!r}", param=field)
+    return url.rstrip("/")
+
+
+def require(ok: bool, field: str, message: str) -> None:
+    if not ok:
+        raise GatewayError(ErrorKind.INVALID_REQUEST, f"'{field}' {message}", param=field)
+
+
+def mask(secret: str) -> str:
+    if not secret:
+        return ""
+    return secret[:4] + "…" + secret[-4:] if len(secret) > 12 else "****"
+
+
+def connection_record(
+    data: ConnectionInput, specs: Mapping[str, ProviderSpec], conn_id: str | None = None, source: str = "api"
+) -> Connection:
+    """Validate ``data`` against the provider rows ``specs``; the record to store."""
+    spec = specs.get(data.provider)
+    if spec is None:
+        known = ", ".join(sorted(p for p in specs if not p.startswith(("node-", "cfg-"))))
+        raise GatewayError(
+            ErrorKind.INVALID_REQUEST, f"unknown provider '{data.provider}' (known: {known})", param="provider"
+        )
+    key_needed = spec.auth != AuthStyle.NONE and not spec.key_optional
+    require(not key_needed or bool(data.api_key), "apiKey", f"is required for provider '{spec.id}'")
+    base_url = check_url(data.base_url) if data.base_url else None
+    require(all(m.strip() for m in data.models), "models", "must not contain empty model names")
+    return Connection(
+        id=conn_id or "conn-" + secrets.token_hex(6),
+        provider=spec.id,
+        name=data.name or spec.name,
+        api_key=data.api_key,
+        base_url=base_url,
+        enabled=data.enabled,
+        priority=data.priority,
+        models=data.models,
+        source=source,
+        created_at=time.time(),
+    )
+
+
+def node_record(
+    data: NodeInput, prefixes: Mapping[str, str], node_id: str | None = None, source: str = "api"
+) -> ProviderNode:
+    """Validate ``data`` (``prefixes``: prefix → owning provider id, for collisions); the record to store."""
+    require(bool(PREFIX_RE.match(data.prefix)), "prefix", "must be 1-40 of a-z 0-9 _ . - starting alphanumeric")
+    require((data.type, data.api_type) in NODE_KINDS, "type", f"and apiType {(data.type, data.api_type)} not supported")
+    owner = prefixes.get(data.prefix)
+    if owner is not None and owner != node_id:
+        raise GatewayError(
+            ErrorKind.INVALID_REQUEST, f"prefix '{data.prefix}' is already used by '{owner}'", param="prefix"
+        )
+    return ProviderNode(
+        id=node_id or "node-" + secrets.token_hex(6),
+        name=data.name or data.prefix,
+        prefix=data.prefix,
+        base_url=check_url(data.base_url),
+        type=data.type,
+        api_type=data.api_type,
+        source=source,
+        created_at=time.time(),
+    )
