@@ -5,7 +5,9 @@
 Starts the nginx mock (``mock_upstream.py``), then ``omniroute serve`` with the default
 worker count (one per core) and a fresh data dir, wires the mock in as two provider nodes
 (``mock`` JSON, ``mockstream`` SSE with 20 content chunks), and drives both the mock
-directly and the gateway with wrk (closed loop, 1 thread at c=1, else 2). For each mode
+directly and the gateway with wrk, in three modes: ``nonstream`` and ``stream`` (OpenAI Chat
+client, pass-through) and ``translated`` (an Anthropic ``/v1/messages`` client on the same
+OpenAI upstream: request and answer translated) (closed loop, 1 thread at c=1, else 2). For each mode
 (non-streaming, streaming) and connection count it reports requests/s, p50/p99 and the
 gateway's added p50/p99 (gateway minus direct, same run); plus idle RSS per worker and
 peak RSS of the gateway process tree. Needs ``nginx`` and ``wrk`` (Debian packages).
@@ -104,8 +106,22 @@ def wrk(url: str, body_file: Path, conns: int, seconds: float, result: Path) -> 
     result.unlink(missing_ok=True)
     threads = 1 if conns == 1 else 2
     env = {**os.environ, "BODY_FILE": str(body_file), "RESULT_FILE": str(result)}
-    subprocess.run(["wrk", f"-t{threads}", f"-c{conns}", f"-d{int(seconds)}s", "--timeout", "10s", "-s",
-                    str(HERE / "wrk_chat.lua"), url], env=env, check=True, capture_output=True)
+    subprocess.run(
+        [
+            "wrk",
+            f"-t{threads}",
+            f"-c{conns}",
+            f"-d{int(seconds)}s",
+            "--timeout",
+            "10s",
+            "-s",
+            str(HERE / "wrk_chat.lua"),
+            url,
+        ],
+        env=env,
+        check=True,
+        capture_output=True,
+    )
     data = json.loads(result.read_text().strip().splitlines()[-1])
     data["rps"] = data["requests"] / data["seconds"]
     return data
@@ -154,13 +170,32 @@ def run(args: argparse.Namespace) -> dict:
     }
 
 
+#: mode → (provider prefix, direct path on the mock, gateway path, body)
+MODES: dict[str, tuple[str, str, str, dict]] = {
+    "nonstream": ("mock", "/v1", "/v1/chat/completions", {**REQUEST, "stream": False}),
+    "stream": ("mockstream", "/stream/v1", "/v1/chat/completions", {**REQUEST, "stream": True}),
+    # an Anthropic client on the OpenAI upstream: translated both ways, non-streaming
+    "translated": (
+        "mock",
+        "/v1",
+        "/v1/messages",
+        {
+            "system": REQUEST["messages"][0]["content"],
+            "messages": REQUEST["messages"][1:],
+            "max_tokens": 256,
+        },
+    ),
+}
+
+
 def measure(args: argparse.Namespace, work: Path, mock: str, gateway: str, gw_pid: int) -> list[dict]:
     rows = []
-    for mode, prefix, path in (("nonstream", "mock", "/v1"), ("stream", "mockstream", "/stream/v1")):
+    for mode in args.modes:
+        prefix, path, gateway_path, body = MODES[mode]
         body_file = work / f"{mode}.json"
-        body_file.write_text(json.dumps({"model": f"{prefix}/gpt-4o-mini", **REQUEST, "stream": mode == "stream"}))
+        body_file.write_text(json.dumps({"model": f"{prefix}/gpt-4o-mini", **body}))
         direct_url = mock + path + "/chat/completions"
-        gateway_url = gateway + "/v1/chat/completions"
+        gateway_url = gateway + gateway_path
         for url in (direct_url, gateway_url):  # warm-up
             wrk(url, body_file, 16, 2, work / "warm.json")
         for conns in args.conns:
@@ -170,23 +205,34 @@ def measure(args: argparse.Namespace, work: Path, mock: str, gateway: str, gw_pi
             through = wrk(gateway_url, body_file, conns, args.duration, work / "r.json")
             sampler.running = False
             sampler.join()
-            rows.append({"mode": mode, "conns": conns, "direct": direct, "gateway": through,
-                         "added_p50_ms": (through["p50_us"] - direct["p50_us"]) / 1000,
-                         "added_p99_ms": (through["p99_us"] - direct["p99_us"]) / 1000,
-                         "peak_rss_mb": round(sampler.peak / 1024, 1)})
+            rows.append(
+                {
+                    "mode": mode,
+                    "conns": conns,
+                    "direct": direct,
+                    "gateway": through,
+                    "added_p50_ms": (through["p50_us"] - direct["p50_us"]) / 1000,
+                    "added_p99_ms": (through["p99_us"] - direct["p99_us"]) / 1000,
+                    "peak_rss_mb": round(sampler.peak / 1024, 1),
+                }
+            )
             print(format_row(rows[-1]), flush=True)
     return rows
 
 
 def format_row(r: dict) -> str:
     d, g = r["direct"], r["gateway"]
-    return (f"| {r['mode']} | {r['conns']} | {g['rps']:.0f} | {g['p50_us'] / 1000:.3f} | {g['p99_us'] / 1000:.3f} | "
-            f"{d['rps']:.0f} | {d['p50_us'] / 1000:.3f} | {r['added_p50_ms']:+.3f} | {r['added_p99_ms']:+.3f} | "
-            f"{g['non2xx'] + g['errors']} | {r['peak_rss_mb']} |")
+    return (
+        f"| {r['mode']} | {r['conns']} | {g['rps']:.0f} | {g['p50_us'] / 1000:.3f} | {g['p99_us'] / 1000:.3f} | "
+        f"{d['rps']:.0f} | {d['p50_us'] / 1000:.3f} | {r['added_p50_ms']:+.3f} | {r['added_p99_ms']:+.3f} | "
+        f"{g['non2xx'] + g['errors']} | {r['peak_rss_mb']} |"
+    )
 
 
-HEADER = ("| mode | conns | gateway rps | p50 ms | p99 ms | direct rps | direct p50 ms | added p50 ms | added p99 ms "
-          "| errors | peak RSS MB |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+HEADER = (
+    "| mode | conns | gateway rps | p50 ms | p99 ms | direct rps | direct p50 ms | added p50 ms | added p99 ms "
+    "| errors | peak RSS MB |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+)
 
 
 def main() -> None:
@@ -194,6 +240,7 @@ def main() -> None:
     parser.add_argument("--duration", type=int, default=8, help="seconds per measurement")
     parser.add_argument("--conns", type=lambda s: [int(x) for x in s.split(",")], default=[1, 16, 64])
     parser.add_argument("--workers", type=int, default=None, help="gateway workers (default: one per core)")
+    parser.add_argument("--modes", type=lambda s: s.split(","), default=list(MODES), help=",".join(MODES))
     parser.add_argument("--out", type=Path, default=HERE / "results")
     args = parser.parse_args()
     if not shutil.which("wrk"):
