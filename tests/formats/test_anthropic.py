@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import json
-import random
-from pathlib import Path
+from functools import partial
 from typing import Any
 
 import anthropic
@@ -36,7 +35,6 @@ from omniroute.canonical import (
     TextBlock,
     TextDelta,
     ThinkingBlock,
-    ThinkingDelta,
     Tool,
     ToolCallBlock,
     ToolChoice,
@@ -48,63 +46,26 @@ from omniroute.canonical import (
 )
 from omniroute.errors import ErrorKind, GatewayError
 from omniroute.formats import anthropic as fmt
-from omniroute.formats._framing import SSEDecoder, SSEFrame
+from omniroute.formats._framing import SSEFrame
+from tests.formats import streams
 
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "anthropic"
-SSE_FIXTURES = sorted(p.name for p in FIXTURES.glob("*.sse"))
+load = streams.Fixtures("anthropic")
+SSE_FIXTURES = load.names(".sse")
 COMPLETE_STREAMS = [name for name in SSE_FIXTURES if name != "midstream_error.sse"]
 
-
-def load(name: str) -> bytes:
-    return (FIXTURES / name).read_bytes()
+# Anthropic sends pings and events we keep as Unknown (citations_delta), and streams a server
+# tool's input (input_json_delta) into its block, which we keep as an UnknownBlock
+DELTAS = {**streams.DELTAS, UnknownBlock: (ArgumentsDelta,)}
+decode_chunks = partial(streams.decode_chunks, fmt.StreamDecoder)
+check_grammar = partial(streams.check_grammar, also=(Ping, Unknown), deltas=DELTAS)
+fold = partial(streams.fold, deltas=DELTAS)
 
 
 # ── helpers ──────────────────────────────────────────────────────────────────────────────
 
 
-def decode_chunks(chunks: list[bytes]) -> list[Event]:
-    sse, dec, events = SSEDecoder(), fmt.StreamDecoder(), []
-    for chunk in chunks:
-        for frame in sse.feed(chunk):
-            events += dec.feed(frame)
-    for frame in sse.close():
-        events += dec.feed(frame)
-    return events + dec.close()
-
-
-def random_chunks(data: bytes, rng: random.Random) -> list[bytes]:
-    cuts = sorted(rng.sample(range(1, len(data)), min(len(data) - 1, rng.randint(1, 60))))
-    return [data[a:b] for a, b in zip([0, *cuts], [*cuts, len(data)], strict=True)]
-
-
 def encode_all(events: list[Event], model: str = "claude-test") -> bytes:
-    enc = fmt.StreamEncoder(model, True)
-    return b"".join(enc.encode(e) for e in events)
-
-
-def summarise(events: list[Event]) -> dict[str, Any]:
-    """What a client ends up with: blocks in order, stop reason, usage, error."""
-    blocks: dict[int, dict[str, Any]] = {}
-    out: dict[str, Any] = {"stop": None, "stop_sequence": None, "usage": None, "error": None, "id": None}
-    for e in events:
-        if type(e) is MessageStart:
-            out["id"] = e.id
-        elif type(e) is BlockStart:
-            b = e.block
-            blocks[e.index] = {"kind": type(b).__name__, "text": "", "thinking": "", "signature": "", "args": "",
-                               "id": getattr(b, "id", None), "name": getattr(b, "name", None),
-                               "data": getattr(b, "data", None), "raw": getattr(b, "raw", None)}
-        elif type(e) is BlockDelta:
-            field = {TextDelta: "text", ThinkingDelta: "thinking", SignatureDelta: "signature",
-                     ArgumentsDelta: "args"}[type(e.delta)]
-            value = getattr(e.delta, {"args": "partial_json"}.get(field, field))
-            blocks[e.index][field] += value
-        elif type(e) is MessageDelta:
-            out["stop"], out["stop_sequence"], out["usage"] = e.stop_reason, e.stop_sequence, e.usage
-        elif type(e) is StreamError:
-            out["error"] = (e.kind, e.message, e.status)
-    out["blocks"] = [blocks[i] for i in sorted(blocks)]
-    return out
+    return streams.encode_events(fmt.StreamEncoder(model, True), events)
 
 
 def sdk_client(handler: Any) -> anthropic.Anthropic:
@@ -140,23 +101,17 @@ def invalid_param(body: bytes | dict[str, Any], decode: Any = fmt.decode_request
 
 @pytest.mark.parametrize("name", SSE_FIXTURES)
 def test_random_splits_decode_identically(name: str) -> None:
-    data = load(name)
-    whole = decode_chunks([data])
-    assert whole, name
-    rng = random.Random(name)
-    for _ in range(40):
-        assert decode_chunks(random_chunks(data, rng)) == whole
-    assert decode_chunks([data[i : i + 1] for i in range(len(data))]) == whole
+    check_grammar(streams.check_every_split(load(name), decode_chunks, seed=name))
 
 
 def test_utf8_every_split_point_including_inside_characters() -> None:
     data = load("utf8.sse")
     whole = decode_chunks([data])
-    inside = [i for i in range(1, len(data)) if data[i] & 0xC0 == 0x80]  # continuation bytes
+    inside = streams.inside_characters(data)
     assert len(inside) > 40
     for i in range(1, len(data)):
         assert decode_chunks([data[:i], data[i:]]) == whole
-    text = summarise(whole)["blocks"][0]["text"]
+    text = fold(whole)["blocks"][0].text
     assert text == "Grüße aus Zürich 🇨🇭 — 日本語のテキスト、emoji 👩\u200d💻🚀 and Ελληνικά, escaped é中😀 too."
 
 
@@ -168,26 +123,26 @@ def test_text_fixture_maps_event_for_event() -> None:
     assert (start.id, start.model) == ("msg_01XFDUDYJgAACzvnptvVoYEL", "claude-sonnet-4-5-20250929")
     assert start.usage == Usage(input_tokens=21, output_tokens=1)
     assert events[1] == BlockStart(0, TextBlock(""))
-    s = summarise(events)
-    assert s["blocks"][0]["text"] == (
+    s = fold(events)
+    assert s["blocks"][0].text == (
         'Hello! How can I help you today? I can answer questions,\nwrite code, or "explain" things.')
     assert s["stop"] is StopReason.END_TURN
     assert s["usage"] == Usage(input_tokens=21, output_tokens=24)  # input carried from message_start
 
 
 def test_tool_fixture_keeps_raw_partial_json() -> None:
-    s = summarise(decode_chunks([load("tools_partial_json.sse")]))
+    s = fold(decode_chunks([load("tools_partial_json.sse")]))
     text, tool = s["blocks"]
-    assert text["text"] == "Okay, let's check the weather for San Francisco, CA:"
-    assert (tool["kind"], tool["name"]) == ("ToolCallBlock", "get_weather")
-    assert tool["id"] == "toolu_01T1x1fJ34qAmk2tNTrN7Up6"
-    assert tool["args"] == '{"location": "San Francisco, CA", "unit": "fahrenheit"}'
+    assert text.text == "Okay, let's check the weather for San Francisco, CA:"
+    assert (type(tool), tool.name) == (ToolCallBlock, "get_weather")
+    assert tool.id == "toolu_01T1x1fJ34qAmk2tNTrN7Up6"
+    assert tool.arguments == '{"location": "San Francisco, CA", "unit": "fahrenheit"}'
     assert s["stop"] is StopReason.TOOL_USE
 
 
 def test_parallel_tools_fixture() -> None:
-    s = summarise(decode_chunks([load("parallel_tools.sse")]))
-    assert [(b["id"], b["name"], b["args"]) for b in s["blocks"]] == [
+    s = fold(decode_chunks([load("parallel_tools.sse")]))
+    assert [(b.id, b.name, b.arguments) for b in s["blocks"]] == [
         ("toolu_01A09q90qw90lq917835lq9", "get_weather", '{"location": "Paris, France"}'),
         ("toolu_01B7yLv3pTQ2mB8rKx4NnZ2c", "get_time", '{"timezone": "Europe/Paris"}'),
         ("toolu_01C4vX8uJz5HqWw3e9RtYpLm", "list_files", ""),
@@ -195,18 +150,18 @@ def test_parallel_tools_fixture() -> None:
 
 
 def test_thinking_fixture_keeps_signature() -> None:
-    s = summarise(decode_chunks([load("thinking_signature.sse")]))
+    s = fold(decode_chunks([load("thinking_signature.sse")]))
     thinking, text = s["blocks"]
-    assert thinking["kind"] == "ThinkingBlock"
-    assert thinking["thinking"].startswith("I need to find the GCD") and thinking["thinking"].endswith("is 21.")
-    assert thinking["signature"].startswith("EqQBCgIYAhIM1gbcDa9G") and thinking["signature"].endswith("WvA==")
-    assert text["text"] == "The greatest common divisor of 1071 and 462 is **21**."
+    assert type(thinking) is ThinkingBlock
+    assert thinking.thinking.startswith("I need to find the GCD") and thinking.thinking.endswith("is 21.")
+    assert thinking.signature.startswith("EqQBCgIYAhIM1gbcDa9G") and thinking.signature.endswith("WvA==")
+    assert text.text == "The greatest common divisor of 1071 and 462 is **21**."
 
 
 def test_redacted_thinking_and_stop_sequence() -> None:
-    s = summarise(decode_chunks([load("redacted_thinking.sse")]))
-    assert s["blocks"][0]["kind"] == "RedactedThinkingBlock"
-    assert s["blocks"][0]["data"].startswith("EmwKAhgBEgy3va3pzix")
+    s = fold(decode_chunks([load("redacted_thinking.sse")]))
+    assert type(s["blocks"][0]) is RedactedThinkingBlock
+    assert s["blocks"][0].data.startswith("EmwKAhgBEgy3va3pzix")
     assert s["stop"] is StopReason.STOP_SEQUENCE
     assert s["stop_sequence"] == "\n\nHuman:"
 
@@ -215,7 +170,7 @@ def test_usage_adds_cache_reads_and_writes_to_input() -> None:
     events = decode_chunks([load("usage_only_final.sse")])
     assert events[0].usage == Usage(input_tokens=3 + 1550 + 20480, output_tokens=1, cached_tokens=20480,
                                     cache_creation_tokens=1550)
-    s = summarise(events)
+    s = fold(events)
     assert s["usage"] == Usage(input_tokens=22033, output_tokens=5, cached_tokens=20480, cache_creation_tokens=1550)
     assert s["stop"] is StopReason.MAX_TOKENS
 
@@ -223,7 +178,7 @@ def test_usage_adds_cache_reads_and_writes_to_input() -> None:
 def test_midstream_error_becomes_stream_error() -> None:
     events = decode_chunks([load("midstream_error.sse")])
     assert events[-1] == StreamError("upstream_error", "Overloaded", 529)
-    assert summarise(events)["blocks"][0]["text"] == "Here is the first part of the"
+    assert fold(events)["blocks"][0].text == "Here is the first part of the"
 
 
 def test_server_tools_and_citations_are_unknown_values() -> None:
@@ -261,17 +216,19 @@ def test_decoder_edge_cases() -> None:
 def test_stream_encode_decode_round_trip(name: str) -> None:
     events = decode_chunks([load(name)])
     again = decode_chunks([encode_all(events)])
-    assert summarise(again) == summarise(events)
+    folded, expected = fold(again), fold(events)
+    assert folded.pop("start").id == expected.pop("start").id  # the model is the client's now
+    assert folded == expected
     assert [e for e in again if type(e) is Unknown] == [e for e in events if type(e) is Unknown]
 
 
 @pytest.mark.parametrize("name", COMPLETE_STREAMS)
 def test_official_sdk_accumulates_encoded_stream(name: str) -> None:
     events = decode_chunks([load(name)])
-    s = summarise(events)
+    s = fold(events)
     msg = sdk_final_message(encode_all(events))
     assert msg.model == "claude-test"
-    assert msg.id == s["id"]
+    assert msg.id == s["start"].id
     assert msg.stop_reason == {StopReason.CONTENT_FILTER: "refusal"}.get(s["stop"], s["stop"].value)
     assert msg.stop_sequence == s["stop_sequence"]
     usage = s["usage"]
@@ -281,17 +238,17 @@ def test_official_sdk_accumulates_encoded_stream(name: str) -> None:
     assert (msg.usage.cache_creation_input_tokens or 0) == usage.cache_creation_tokens
     assert len(msg.content) == len(s["blocks"])
     for got, want in zip(msg.content, s["blocks"], strict=True):
-        if want["kind"] == "TextBlock":
-            assert got.type == "text" and got.text == want["text"]
-        elif want["kind"] == "ThinkingBlock":
-            assert (got.thinking, got.signature) == (want["thinking"], want["signature"])
-        elif want["kind"] == "ToolCallBlock":
-            assert (got.id, got.name) == (want["id"], want["name"])
-            assert got.input == (json.loads(want["args"]) if want["args"] else {})
-        elif want["kind"] == "RedactedThinkingBlock":
-            assert got.data == want["data"]
+        if type(want) is TextBlock:
+            assert got.type == "text" and got.text == want.text
+        elif type(want) is ThinkingBlock:
+            assert (got.thinking, got.signature) == (want.thinking, want.signature)
+        elif type(want) is ToolCallBlock:
+            assert (got.id, got.name) == (want.id, want.name)
+            assert got.input == (json.loads(want.arguments) if want.arguments else {})
+        elif type(want) is RedactedThinkingBlock:
+            assert got.data == want.data
         else:
-            assert got.type == want["raw"]["type"]
+            assert got.type == want.raw["type"]
 
 
 def test_official_sdk_raises_on_encoded_error_event() -> None:
@@ -325,9 +282,8 @@ def test_encoder_repairs_a_blockless_canonical_stream() -> None:
     out = encode_all(canonical_openai_like_stream())
     events = decode_chunks([out])
     assert type(events[0]) is MessageStart and events[0].id.startswith("msg_")
-    s = summarise(events)
-    assert [(b["kind"], b["text"], b["args"]) for b in s["blocks"]] == [
-        ("TextBlock", "Let me look.", ""), ("ToolCallBlock", "", '{"q":"x"}')]
+    s = fold(events)
+    assert s["blocks"] == [TextBlock("Let me look."), ToolCallBlock("call_1", "lookup", '{"q":"x"}')]
     assert s["stop"] is StopReason.MAX_TOKENS  # not lost to the usage-only MessageDelta
     assert s["usage"] == Usage(input_tokens=100, output_tokens=7, cached_tokens=40)
     assert out.count(b"event: message_delta") == 1

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import json
-import random
-from pathlib import Path
+from functools import partial
 from typing import Any
 
 import httpx
@@ -23,7 +22,6 @@ from omniroute.canonical import (
     Event,
     ImageBlock,
     Message,
-    MessageDelta,
     MessageStart,
     MessageStop,
     Ping,
@@ -51,86 +49,31 @@ from omniroute.canonical import (
 from omniroute.errors import ErrorKind, GatewayError
 from omniroute.formats import gemini as fmt
 from omniroute.formats import gemini_schema
-from omniroute.formats._framing import SSEDecoder, SSEFrame
+from omniroute.formats._framing import SSEFrame
+from tests.formats import streams
 
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "gemini"
-SSE_FIXTURES = sorted(p.name for p in FIXTURES.glob("*.sse"))
+load = streams.Fixtures("gemini")
+SSE_FIXTURES = load.names(".sse")
 
-
-def load(name: str) -> bytes:
-    return (FIXTURES / name).read_bytes()
+# Gemini carries a functionCall's thoughtSignature as a SignatureDelta on the tool call
+DELTAS = {**streams.DELTAS, ToolCallBlock: (ArgumentsDelta, SignatureDelta)}
+decode_chunks = partial(streams.decode_chunks, fmt.StreamDecoder)
+check_grammar = partial(streams.check_grammar, deltas=DELTAS)
+fold = partial(streams.fold, deltas=DELTAS)
+stream_of = partial(streams.stream_of, MessageStart(id="resp-1", model="gemini-test"))
 
 
 # ── helpers ──────────────────────────────────────────────────────────────────────────────
 
 
-def decode_chunks(chunks: list[bytes]) -> list[Event]:
-    sse, dec, events = SSEDecoder(), fmt.StreamDecoder(), []
-    for chunk in chunks:
-        for frame in sse.feed(chunk):
-            events += dec.feed(frame)
-    for frame in sse.close():
-        events += dec.feed(frame)
-    return events + dec.close()
-
-
-def random_chunks(data: bytes, rng: random.Random) -> list[bytes]:
-    cuts = sorted(rng.sample(range(1, len(data)), min(len(data) - 1, rng.randint(1, 60))))
-    return [data[a:b] for a, b in zip([0, *cuts], [*cuts, len(data)], strict=True)]
-
-
-def check_grammar(events: list[Event]) -> None:
-    """MessageStart (BlockStart BlockDelta* BlockStop)* MessageDelta? MessageStop | StreamError."""
-    assert type(events[0]) is MessageStart
-    expected, open_index = 0, None
-    for event in events[1:-1]:
-        if type(event) is BlockStart:
-            assert open_index is None and event.index == expected
-            open_index, expected = event.index, expected + 1
-        elif type(event) is BlockDelta:
-            assert event.index == open_index
-        elif type(event) is BlockStop:
-            assert event.index == open_index
-            open_index = None
-        else:
-            assert type(event) is MessageDelta and open_index is None
-    assert type(events[-1]) in (MessageStop, StreamError)
-
-
-def fold(events: list[Event]) -> dict[str, Any]:
-    """The answer a stream describes: blocks with their payload, stop reason, usage, error."""
-    blocks: list[Any] = []
-    out: dict[str, Any] = {"blocks": blocks, "stop": None, "usage": None, "error": None}
-    for event in events:
-        if type(event) is BlockStart:
-            blocks.append(msgspec.structs.replace(event.block))
-        elif type(event) is BlockDelta:
-            block, delta = blocks[-1], event.delta
-            if type(delta) is TextDelta:
-                block.text += delta.text
-            elif type(delta) is ThinkingDelta:
-                block.thinking += delta.thinking
-            elif type(delta) is ArgumentsDelta:
-                block.arguments += delta.partial_json
-            elif type(delta) is SignatureDelta:
-                block.signature = (block.signature or "") + delta.signature
-        elif type(event) is MessageDelta:
-            out["stop"], out["usage"] = event.stop_reason, event.usage
-        elif type(event) is StreamError:
-            out["error"] = event
-    return out
-
-
 def encode_all(events: list[Event], framing: str = "sse", include_usage: bool = True) -> bytes:
-    enc = fmt.StreamEncoder("gemini-test", include_usage, framing=framing)
-    return b"".join(enc.encode(e) for e in events)
+    return streams.encode_events(fmt.StreamEncoder("gemini-test", include_usage, framing=framing), events)
 
 
 def frames_of(data: bytes, framing: str) -> list[bytes]:
     """The chunk JSON texts of an encoded stream, in either framing."""
     if framing == "sse":
-        sse = SSEDecoder()
-        return [f.data for f in sse.feed(data) + sse.close()]
+        return [f.data for f in streams.sse_frames(data)]
     return [bytes(item) for item in msgspec.json.decode(data, type=list[msgspec.Raw])]
 
 
@@ -148,32 +91,17 @@ def sdk_client(handler: Any) -> genai.Client:
     return genai.Client(api_key="test", http_options=genai_types.HttpOptions(base_url="http://gw", httpx_client=http))
 
 
-def stream_of(*blocks: list[Event], stop: StopReason = StopReason.END_TURN, usage: Usage | None = None) -> list[Event]:
-    events: list[Event] = [MessageStart(id="resp-1", model="gemini-test")]
-    for i, block_events in enumerate(blocks):
-        start, *deltas = block_events
-        events += [BlockStart(i, start), *(BlockDelta(i, d) for d in deltas), BlockStop(i)]  # type: ignore[arg-type]
-    return [*events, MessageDelta(stop_reason=stop, usage=usage), MessageStop()]
-
-
 # ── stream decoding: golden fixtures ─────────────────────────────────────────────────────
 
 
 @pytest.mark.parametrize("name", SSE_FIXTURES)
 def test_random_splits_give_identical_events(name: str) -> None:
-    data = load(name)
-    whole = decode_chunks([data])
-    check_grammar(whole)
-    assert decode_chunks([data[i : i + 1] for i in range(len(data))]) == whole
-    rng = random.Random(name)
-    for _ in range(25):
-        assert decode_chunks(random_chunks(data, rng)) == whole
+    check_grammar(streams.check_every_split(load(name), decode_chunks, seed=name))
 
 
 def test_utf8_split_inside_multibyte_characters() -> None:
     data = load("utf8.sse")
-    multibyte = [i for i in range(1, len(data)) if 0x80 <= data[i] < 0xC0]  # continuation bytes
-    assert multibyte
+    multibyte = streams.inside_characters(data)
     whole = decode_chunks([data])
     for cut in multibyte:
         assert decode_chunks([data[:cut], data[cut:]]) == whole

@@ -6,13 +6,11 @@ providers send them; the ``openai`` SDK is the judge of what the encoders write.
 
 from __future__ import annotations
 
-import itertools
 import json
-from pathlib import Path
+from functools import partial
 from typing import Any
 
 import httpx
-import msgspec
 import openai
 import pytest
 from hypothesis import given, settings
@@ -43,7 +41,6 @@ from omniroute.canonical import (
     TextBlock,
     TextDelta,
     ThinkingBlock,
-    ThinkingDelta,
     Tool,
     ToolCallBlock,
     ToolChoice,
@@ -56,78 +53,16 @@ from omniroute.canonical import (
 from omniroute.errors import ErrorKind, GatewayError
 from omniroute.formats import openai_chat as oc
 from omniroute.formats._framing import SSEDecoder, SSEFrame
+from tests.formats import streams
+from tests.formats.streams import check_grammar, fold
 
-FIXTURES = Path(__file__).parent.parent / "fixtures" / "openai_chat"
-STREAMS = sorted(p.name for p in FIXTURES.glob("*.sse"))
+fixture = streams.Fixtures("openai_chat")
+STREAMS = fixture.names(".sse")
 
-
-def fixture(name: str) -> bytes:
-    return (FIXTURES / name).read_bytes()
+decode_stream = partial(streams.decode_stream, oc.StreamDecoder)
 
 
 # --- helpers ----------------------------------------------------------------------------------
-
-
-def decode_stream(raw: bytes, cuts: list[int] | None = None) -> list[Event]:
-    """Frame ``raw`` (cut at ``cuts``) and decode it, as the gateway does with network reads."""
-    bounds = [0, *sorted(cuts or []), len(raw)]
-    framer, decoder = SSEDecoder(), oc.StreamDecoder()
-    events: list[Event] = []
-    for a, b in itertools.pairwise(bounds):
-        for frame in framer.feed(raw[a:b]):
-            events += decoder.feed(frame)
-    for frame in framer.close():
-        events += decoder.feed(frame)
-    return events + decoder.close()
-
-
-def check_grammar(events: list[Event]) -> None:
-    """``MessageStart (BlockStart BlockDelta* BlockStop)* MessageDelta? MessageStop`` or a StreamError end."""
-    assert events, "no events"
-    failed = type(events[-1]) is StreamError  # a failed stream may stop inside a block
-    if failed:
-        events = events[:-1]
-        if not events:
-            return
-    else:
-        assert type(events[-1]) is MessageStop, events[-1]
-        events = events[:-1]
-    assert type(events[0]) is MessageStart
-    allowed = {TextBlock: TextDelta, ThinkingBlock: (ThinkingDelta, SignatureDelta), ToolCallBlock: ArgumentsDelta}
-    open_index, next_index, kind, after_message_delta = None, 0, None, False
-    for e in events[1:]:
-        assert not after_message_delta, f"{e} after MessageDelta"
-        if type(e) is BlockStart:
-            assert open_index is None and e.index == next_index, e
-            open_index, kind, next_index = e.index, type(e.block), next_index + 1
-        elif type(e) is BlockDelta:
-            assert e.index == open_index and isinstance(e.delta, allowed[kind]), e
-        elif type(e) is BlockStop:
-            assert e.index == open_index, e
-            open_index = None
-        elif type(e) is MessageDelta:
-            assert open_index is None
-            after_message_delta = True
-        else:
-            assert type(e) in (Ping, Unknown), e
-    assert failed or open_index is None
-
-
-def assemble(events: list[Event]) -> list[Any]:
-    """The blocks a stream describes, payloads concatenated."""
-    blocks: list[Any] = []
-    for e in events:
-        if type(e) is BlockStart:
-            blocks.append(msgspec.structs.replace(e.block))
-        elif type(e) is BlockDelta:
-            b, d = blocks[e.index], e.delta
-            if type(d) is TextDelta:
-                b.text += d.text
-            elif type(d) is ThinkingDelta:
-                b.thinking += d.thinking
-            elif type(d) is ArgumentsDelta:
-                b.arguments += d.partial_json
-    return blocks
 
 
 def final(events: list[Event]) -> MessageDelta | None:
@@ -135,8 +70,7 @@ def final(events: list[Event]) -> MessageDelta | None:
 
 
 def sse_data(out: bytes) -> list[str]:
-    frames = SSEDecoder().feed(out)
-    return [f.data.decode() for f in frames]
+    return [f.data.decode() for f in streams.sse_frames(out)]
 
 
 def sdk_client(body: bytes, content_type: str = "text/event-stream") -> openai.OpenAI:
@@ -155,8 +89,7 @@ def sdk_stream(body: bytes) -> list[ChatCompletionChunk]:
 
 
 def encode_all(events: list[Event], model: str = "client-model", include_usage: bool = False) -> bytes:
-    enc = oc.StreamEncoder(model, include_usage)
-    return b"".join(enc.encode(e) for e in events)
+    return streams.encode_events(oc.StreamEncoder(model, include_usage), events)
 
 
 # --- stream decoding: fixtures ----------------------------------------------------------------
@@ -179,8 +112,7 @@ def test_random_splits_give_identical_events(name: str, data: st.DataObject) -> 
 def test_split_inside_every_multibyte_character() -> None:
     raw = fixture("utf8.sse")
     expected = decode_stream(raw)
-    inside = [i for i in range(len(raw)) if raw[i] & 0xC0 == 0x80]  # continuation bytes
-    assert inside
+    inside = streams.inside_characters(raw)
     assert decode_stream(raw, inside) == expected
     assert decode_stream(raw, list(range(len(raw)))) == expected  # one byte per read
 
@@ -188,19 +120,19 @@ def test_split_inside_every_multibyte_character() -> None:
 def test_text_stream() -> None:
     events = decode_stream(fixture("text.sse"))
     assert events[0] == MessageStart("chatcmpl-BvZk5qRZ8mG2vHc3xT1pLw9sJd0aE", "gpt-4o-2024-08-06", None, 1753120000)
-    assert assemble(events) == [TextBlock("Hello! How can I help you today?")]
+    assert fold(events)["blocks"] == [TextBlock("Hello! How can I help you today?")]
     assert final(events) == MessageDelta(StopReason.END_TURN, None, Usage(19, 10))
     assert type(events[-1]) is MessageStop
 
 
 def test_utf8_stream() -> None:
     text = "こんにちは、世界！ Ça va ? 👋🏽 👩‍💻 Ελληνικά — 漢字"
-    assert assemble(decode_stream(fixture("utf8.sse"))) == [TextBlock(text)]
+    assert fold(decode_stream(fixture("utf8.sse")))["blocks"] == [TextBlock(text)]
 
 
 def test_tool_call_arguments_stay_raw() -> None:
     events = decode_stream(fixture("tools_partial_json.sse"))
-    assert assemble(events) == [
+    assert fold(events)["blocks"] == [
         ToolCallBlock("call_Q7bM2xkVb3fJ9LsT1aPz0nYe", "get_weather", '{"location":"Paris, France","unit":"celsius"}')
     ]
     assert sum(type(e) is BlockDelta for e in events) == 12  # streamed live, fragment by fragment
@@ -209,7 +141,7 @@ def test_tool_call_arguments_stay_raw() -> None:
 
 def test_parallel_tool_calls_become_sequential_blocks() -> None:
     events = decode_stream(fixture("parallel_tools.sse"))
-    assert assemble(events) == [
+    assert fold(events)["blocks"] == [
         ToolCallBlock("call_9aKfT2mWq1xZ8bVn3cRd4eLs", "get_weather", '{"location": "Paris"}'),
         ToolCallBlock("call_H3jKp8sLm2qWx7cVb5nZt1Ry", "get_weather", '{"location": "Tokyo"}'),
         ToolCallBlock("call_Zx4cV6bN8mQ1wE3rT5yU7iO9", "get_time", '{"tz": "Asia/Tokyo"}'),
@@ -220,7 +152,7 @@ def test_parallel_tool_calls_become_sequential_blocks() -> None:
 def test_interleaved_tool_calls_are_not_mixed_up() -> None:
     events = decode_stream(fixture("parallel_tools_interleaved.sse"))
     check_grammar(events)
-    assert assemble(events) == [
+    assert fold(events)["blocks"] == [
         ToolCallBlock("chatcmpl-tool-a1", "search", '{"q": "rust async"}'),
         ToolCallBlock("chatcmpl-tool-b2", "lookup", '{"id": 42}'),
     ]
@@ -236,7 +168,7 @@ def test_new_id_at_a_used_index_is_a_new_call() -> None:
     events += dec.feed(frame({"index": 0, "id": "b", "function": {"name": "g", "arguments": "{}"}}))
     events += dec.close()
     check_grammar(events)
-    assert assemble(events) == [ToolCallBlock("a", "f", "{}"), ToolCallBlock("b", "g", "{}")]
+    assert fold(events)["blocks"] == [ToolCallBlock("a", "f", "{}"), ToolCallBlock("b", "g", "{}")]
 
 
 def test_usage_only_final_chunk_ends_the_message() -> None:
@@ -252,25 +184,25 @@ def test_usage_only_final_chunk_ends_the_message() -> None:
 
 def test_reasoning_content_becomes_a_thinking_block() -> None:
     events = decode_stream(fixture("reasoning_content.sse"))
-    assert assemble(events) == [ThinkingBlock("The user asks for 2+2. That is 4."), TextBlock("2 + 2 = **4**")]
+    assert fold(events)["blocks"] == [ThinkingBlock("The user asks for 2+2. That is 4."), TextBlock("2 + 2 = **4**")]
     assert final(events) == MessageDelta(StopReason.END_TURN, None, Usage(13, 96, 0, 0, 81))
 
 
 def test_reasoning_field_with_crlf_lines() -> None:
     events = decode_stream(fixture("reasoning_field.sse"))
-    assert assemble(events) == [
+    assert fold(events)["blocks"] == [
         ThinkingBlock("Need the weather tool."),
         ToolCallBlock("call_b7c8d9e0", "get_weather", '{"city": "Berlin"}'),
     ]
 
 
 def test_refusal_becomes_text() -> None:
-    assert assemble(decode_stream(fixture("refusal.sse"))) == [TextBlock("I'm sorry, I can't help with that.")]
+    assert fold(decode_stream(fixture("refusal.sse")))["blocks"] == [TextBlock("I'm sorry, I can't help with that.")]
 
 
 def test_midstream_error() -> None:
     events = decode_stream(fixture("midstream_error.sse"))
-    assert assemble(events) == [TextBlock("Once upon a")]
+    assert fold(events)["blocks"] == [TextBlock("Once upon a")]
     assert events[-1] == StreamError(
         "upstream_error", "The server had an error while processing your request. Sorry about that!", 502
     )
@@ -318,7 +250,7 @@ def test_other_choices_are_ignored() -> None:
     dec = oc.StreamDecoder()
     data = b'{"choices":[{"index":1,"delta":{"content":"B"}},{"index":0,"delta":{"content":"A"}}]}'
     events = dec.feed(SSEFrame(None, data))
-    assert assemble(events + dec.close()) == [TextBlock("A")]
+    assert fold(events + dec.close())["blocks"] == [TextBlock("A")]
 
 
 # --- stream encoding --------------------------------------------------------------------------
@@ -425,7 +357,7 @@ def test_stream_round_trip(name: str) -> None:
     first = decode_stream(fixture(name))
     second = decode_stream(encode_all(first, include_usage=True))
     check_grammar(second)
-    assert assemble(second) == assemble(first)
+    assert fold(second)["blocks"] == fold(first)["blocks"]
     a, b = final(first), final(second)
     assert b is not None
     assert b.stop_reason == ((a.stop_reason if a else None) or StopReason.END_TURN)

@@ -7,10 +7,9 @@ shape OpenAI sends them; the ``openai`` SDK (its pydantic models, ``responses.cr
 
 from __future__ import annotations
 
-import itertools
 import json
 import random
-from pathlib import Path
+from functools import partial
 from typing import Any
 
 import httpx2
@@ -58,76 +57,23 @@ from omniroute.canonical import (
 )
 from omniroute.errors import ErrorKind, GatewayError
 from omniroute.formats import openai_responses as orr
-from omniroute.formats._framing import SSEDecoder, SSEFrame
+from omniroute.formats._framing import SSEFrame
+from tests.formats import streams
+from tests.formats.streams import fold
 
-FIXTURES = Path(__file__).parent.parent / "fixtures" / "openai_responses"
-STREAMS = sorted(p.name for p in FIXTURES.glob("*.sse"))
+fixture = streams.Fixtures("openai_responses")
+STREAMS = fixture.names(".sse")
 STREAM_EVENTS = pydantic.TypeAdapter(ResponseStreamEvent)
 CREATE_PARAMS = pydantic.TypeAdapter(ResponseCreateParamsStreaming)
 
-
-def fixture(name: str) -> bytes:
-    return (FIXTURES / name).read_bytes()
+decode_stream = partial(streams.decode_stream, orr.StreamDecoder)
 
 
 # --- helpers ----------------------------------------------------------------------------------
 
 
-def decode_stream(raw: bytes, cuts: list[int] | None = None) -> list[Event]:
-    """Frame ``raw`` (cut at ``cuts``) and decode it, as the gateway does with network reads."""
-    bounds = [0, *sorted(cuts or []), len(raw)]
-    framer, decoder = SSEDecoder(), orr.StreamDecoder()
-    events: list[Event] = []
-    for a, b in itertools.pairwise(bounds):
-        for frame in framer.feed(raw[a:b]):
-            events += decoder.feed(frame)
-    for frame in framer.close():
-        events += decoder.feed(frame)
-    return events + decoder.close()
-
-
 def encode_stream(events: list[Event], model: str = "gpt-test") -> bytes:
-    encoder = orr.StreamEncoder(model, True)
-    return b"".join(encoder.encode(e) for e in events)
-
-
-def fold(events: list[Event]) -> dict[str, Any]:
-    """Replay canonical events into blocks + stop + usage, checking the stream grammar on the way."""
-    blocks: list[Any] = []
-    open_index: int | None = None
-    out: dict[str, Any] = {"blocks": blocks, "stop": None, "usage": None, "error": None, "start": None}
-    for ev in events:
-        assert out["error"] is None, "nothing may follow a StreamError"
-        if isinstance(ev, MessageStart):
-            out["start"] = ev
-        elif isinstance(ev, BlockStart):
-            assert open_index is None, "blocks are sequential"
-            assert ev.index == len(blocks), "indexes count up from 0 without gaps"
-            open_index = ev.index
-            blocks.append(msgspec.structs.replace(ev.block))
-        elif isinstance(ev, BlockDelta):
-            assert ev.index == open_index
-            _apply(blocks[ev.index], ev.delta)
-        elif isinstance(ev, BlockStop):
-            assert ev.index == open_index
-            open_index = None
-        elif isinstance(ev, MessageDelta):
-            out["stop"] = ev.stop_reason or out["stop"]
-            out["usage"] = ev.usage or out["usage"]
-        elif isinstance(ev, StreamError):
-            out["error"] = ev
-    return out
-
-
-def _apply(block: Any, delta: Any) -> None:
-    if isinstance(delta, TextDelta):
-        block.text += delta.text
-    elif isinstance(delta, ThinkingDelta):
-        block.thinking += delta.thinking
-    elif isinstance(delta, SignatureDelta):
-        block.signature = (block.signature or "") + delta.signature
-    elif isinstance(delta, ArgumentsDelta):
-        block.arguments += delta.partial_json
+    return streams.encode_events(orr.StreamEncoder(model, True), events)
 
 
 def sdk_client(body: bytes, content_type: str = "text/event-stream", status: int = 200) -> openai.OpenAI:
@@ -155,8 +101,7 @@ def validate_create_params(body: dict[str, Any]) -> None:
 
 
 def sse_payloads(raw: bytes) -> list[tuple[str | None, dict[str, Any]]]:
-    frames = SSEDecoder().feed(raw)
-    return [(f.event, json.loads(f.data)) for f in frames]
+    return [(f.event, json.loads(f.data)) for f in streams.sse_frames(raw)]
 
 
 def texts(folded: dict[str, Any]) -> list[str]:
@@ -263,7 +208,7 @@ def test_random_splits_give_identical_events(name: str) -> None:
     rng = random.Random(name)
     multibyte = [i for i, byte in enumerate(raw) if byte >= 0x80 and i > 0]
     for _ in range(25):
-        cuts = rng.sample(range(1, len(raw)), k=min(len(raw) - 1, rng.randint(1, 40)))
+        cuts = streams.random_cuts(len(raw), rng, most=40)
         cuts += rng.sample(multibyte, k=min(len(multibyte), 3))  # inside multi-byte characters
         assert decode_stream(raw, cuts) == whole
     assert decode_stream(raw, list(range(1, len(raw)))) == whole  # one byte per read
