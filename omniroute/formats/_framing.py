@@ -7,8 +7,9 @@ again by the time its frame is returned.
 
 SSE (https://html.spec.whatwg.org/multipage/server-sent-events.html): lines end in ``\\n``,
 ``\\r\\n`` or ``\\r``; ``event:`` names the event, ``data:`` lines are joined with ``\\n``,
-``:`` starts a comment, a blank line dispatches. A frame is ``SSEFrame(event, data)``;
-frames with no data line are dropped (comments, keep-alives), as browsers do.
+``:`` starts a comment, a blank line dispatches, a UTF-8 byte-order mark at the very start
+is skipped. A frame is ``SSEFrame(event, data)``; frames with no data line are dropped
+(comments, keep-alives), as browsers do.
 """
 
 from __future__ import annotations
@@ -21,16 +22,26 @@ class SSEFrame(NamedTuple):
     data: bytes
 
 
+_BOM = b"\xef\xbb\xbf"
+
+
 class SSEDecoder:
     """Incremental SSE parser: ``feed(chunk) -> [SSEFrame]``, ``close() -> [SSEFrame]``."""
 
-    __slots__ = ("_buf", "_cr")
+    __slots__ = ("_buf", "_cr", "_head")
 
     def __init__(self) -> None:
         self._buf = b""
         self._cr = False  # last chunk ended in "\r": a "\n" at the start of the next is its pair
+        self._head: bytes | None = b""  # bytes seen before the BOM check; None once it is done
 
     def feed(self, chunk: bytes) -> list[SSEFrame]:
+        if not chunk:
+            return []
+        if self._head is not None:
+            chunk = self._skip_bom(chunk)
+            if not chunk:
+                return []
         if b"\r" in chunk or self._cr:
             chunk = self._normalise(chunk)
         buf = self._buf + chunk if self._buf else chunk
@@ -46,6 +57,14 @@ class SSEDecoder:
         buf, self._buf = self._buf, b""
         frame = _parse_block(buf.strip(b"\n")) if buf.strip() else None
         return [frame] if frame else []
+
+    def _skip_bom(self, chunk: bytes) -> bytes:
+        head = self._head + chunk  # type: ignore[operator]
+        if len(head) < len(_BOM) and _BOM.startswith(head):
+            self._head = head  # could still be a BOM split across reads
+            return b""
+        self._head = None
+        return head[len(_BOM) :] if head.startswith(_BOM) else head
 
     @property
     def pending(self) -> bytes:
