@@ -119,51 +119,16 @@ __all__ = [
     "ERROR_TYPES",
     "FRAMING",
     "NAME",
-    "ChatView",
     "StreamDecoder",
     "StreamEncoder",
     "decode_error",
     "decode_request",
     "decode_response",
-    "decode_view",
     "encode_error",
     "encode_request",
     "encode_response",
     "encode_stream_error",
 ]
-
-
-class ChatView(msgspec.Struct):
-    """The two fields the pass-through path needs; everything else stays raw bytes."""
-
-    model: str
-    stream: bool = False
-
-
-_view_decoder = msgspec.json.Decoder(ChatView)
-
-
-def decode_view(body: bytes) -> ChatView:
-    """Decode just ``model`` and ``stream``; a bad body raises ``INVALID_REQUEST``."""
-    try:
-        return _view_decoder.decode(body)
-    except msgspec.ValidationError as exc:
-        raise GatewayError(ErrorKind.INVALID_REQUEST, _validation_message(exc), param=_path(exc)) from None
-    except msgspec.DecodeError as exc:
-        raise GatewayError(ErrorKind.INVALID_REQUEST, f"request body is not valid JSON: {exc}") from None
-
-
-def _path(exc: msgspec.ValidationError) -> str | None:
-    msg = str(exc)
-    at = msg.rfind(" - at `$.")
-    return msg[at + 9 : -1] if at >= 0 else None
-
-
-def _validation_message(exc: msgspec.ValidationError) -> str:
-    msg = str(exc)
-    if msg.startswith("Object missing required field"):
-        return "missing required field " + msg.split("`")[1]
-    return msg.replace("`$.", "`")
 
 
 class _UpstreamErrorView(msgspec.Struct):

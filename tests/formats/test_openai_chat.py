@@ -675,4 +675,3 @@ def test_error_bodies() -> None:
     assert upstream.kind is ErrorKind.INVALID_REQUEST and upstream.status == 400
     assert upstream.message.startswith("Invalid type for 'messages[0].content'")
     assert oc.encode_stream_error(err).endswith(b"\n\ndata: [DONE]\n\n")
-    assert oc.decode_view(b'{"model": "m", "stream": true}') == oc.ChatView("m", True)
