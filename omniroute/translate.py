@@ -44,10 +44,7 @@ async def translated(
 ) -> None:
     """Serve a canonical request ``req`` decoded from ``client`` over ``route``."""
     upstream = FORMATS[route.spec.format]
-    if route.spec.text_only and _has_images(req):
-        raise GatewayError(
-            ErrorKind.UNSUPPORTED, f"provider '{route.spec.id}' does not accept images", param="messages"
-        )
+    check_capabilities(route, req)
     target, resp = await attempt(gw, route, upstream.encode_request(req, route.model), req.stream)
     if not req.stream:
         answer = upstream.decode_response(await read_all(resp, target))
@@ -115,5 +112,9 @@ def _encode_fault(encoder: Any, err: GatewayError) -> bytes:
     return encoder.encode(event)
 
 
-def _has_images(req: Request) -> bool:
-    return any(type(b) is ImageBlock for m in req.messages for b in m.content)
+def check_capabilities(route: Route, req: Request) -> None:
+    """Refuse (400) what the route's provider cannot take, rather than dropping it silently."""
+    if route.spec.text_only and any(type(b) is ImageBlock for m in req.messages for b in m.content):
+        raise GatewayError(
+            ErrorKind.UNSUPPORTED, f"provider '{route.spec.id}' does not accept images", param="messages"
+        )

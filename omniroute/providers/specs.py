@@ -47,8 +47,10 @@ class ProviderSpec(msgspec.Struct, frozen=True):
     key_optional: bool = False  # self-hosted endpoints often take no key
 
 
-def _openai_compatible(id: str, name: str, base_url: str, *prefixes: str, models: tuple[str, ...] = ()) -> ProviderSpec:
-    return ProviderSpec(id, name, "openai_chat", base_url, prefixes=(id, *prefixes), models=models)
+def _openai_compatible(
+    id: str, name: str, base_url: str, *prefixes: str, models: tuple[str, ...] = (), text_only: bool = False
+) -> ProviderSpec:
+    return ProviderSpec(id, name, "openai_chat", base_url, prefixes=(id, *prefixes), models=models, text_only=text_only)
 
 
 #: The built-in rows. Custom nodes (``/api/provider-nodes``) become rows at run time.
@@ -98,7 +100,8 @@ BUILTIN: tuple[ProviderSpec, ...] = (
         models=("meta-llama/Meta-Llama-3.1-70B-Instruct", "Qwen/Qwen3-Embedding-8B"),
     ),
     _openai_compatible(
-        "deepseek", "DeepSeek", "https://api.deepseek.com/v1", models=("deepseek-chat", "deepseek-reasoner")
+        "deepseek", "DeepSeek", "https://api.deepseek.com/v1", models=("deepseek-chat", "deepseek-reasoner"),
+        text_only=True,
     ),
     _openai_compatible("xai", "xAI", "https://api.x.ai/v1", "grok", models=("grok-4", "grok-3-mini")),
     _openai_compatible(
@@ -108,7 +111,9 @@ BUILTIN: tuple[ProviderSpec, ...] = (
         "nim",
         models=("meta/llama-3.3-70b-instruct",),
     ),
-    _openai_compatible("cerebras", "Cerebras", "https://api.cerebras.ai/v1", models=("llama-3.3-70b", "qwen-3-32b")),
+    _openai_compatible(
+        "cerebras", "Cerebras", "https://api.cerebras.ai/v1", models=("llama-3.3-70b", "qwen-3-32b"), text_only=True
+    ),
     _openai_compatible("perplexity", "Perplexity", "https://api.perplexity.ai", "pplx", models=("sonar", "sonar-pro")),
     ProviderSpec(
         "openai-compatible", "OpenAI-compatible", "openai_chat", "http://127.0.0.1:8000/v1",
@@ -143,6 +148,7 @@ BUILTIN: tuple[ProviderSpec, ...] = (
         "ollama",
         "http://127.0.0.1:11434",
         auth=AuthStyle.NONE,
+        prefixes=("ollama",),  # docs/providers.md; without one the row could not be routed to
         chat_path="/api/chat",
         models_path="/api/tags",
     ),

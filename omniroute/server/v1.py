@@ -9,7 +9,7 @@ from omniroute.formats.openai_chat_view import decode_chat_view
 from omniroute.gateway import Gateway
 from omniroute.pipeline import attempt, relay_json, relay_stream, rewrite_model
 from omniroute.server.http import HttpRequest, send_json
-from omniroute.translate import translated
+from omniroute.translate import check_capabilities, translated
 
 
 async def chat_completions(gw: Gateway, req: HttpRequest, send: Any) -> None:
@@ -19,6 +19,8 @@ async def chat_completions(gw: Gateway, req: HttpRequest, send: Any) -> None:
     if route.spec.format != openai_chat.NAME:
         await translated(gw, send, req.receive, openai_chat, openai_chat.decode_request(body), route)
         return
+    if route.spec.text_only:  # the pass-through path decodes contents only for such rows
+        check_capabilities(route, openai_chat.decode_request(body))
     upstream = rewrite_model(body, view.model, route.model)
     target, resp = await attempt(gw, route, upstream, bool(view.stream))
     if view.stream:

@@ -33,7 +33,7 @@ from omniroute.formats import anthropic, gemini, ollama, openai_responses
 from omniroute.gateway import Gateway
 from omniroute.pipeline import attempt, relay_json, relay_stream, rewrite_model
 from omniroute.server.http import JSON_HEADERS, HttpRequest, send_bytes
-from omniroute.translate import translated
+from omniroute.translate import check_capabilities, translated
 
 
 async def serve(
@@ -44,6 +44,7 @@ async def serve(
     if route.spec.format != fmt.NAME or make_encoder is not None:
         await translated(gw, send, req.receive, fmt, creq, route, make_encoder)
         return
+    check_capabilities(route, creq)
     upstream = rewrite_model(body, creq.model, route.model) if model_in_body else body
     target, resp = await attempt(gw, route, upstream, creq.stream)
     if creq.stream:

@@ -96,3 +96,29 @@ def test_stream_fault_reaches_anthropic_client_as_error_event(gateway: RunningGa
     ):
         for _ in stream.text_stream:
             pass
+
+
+def test_images_to_a_text_only_row_are_a_clear_400(gateway: RunningGateway, upstream: OpenAIUpstream) -> None:
+    conn = gateway.api(
+        "POST", "/api/providers", {"provider": "deepseek", "apiKey": "sk-upstream", "baseUrl": upstream.base_url}
+    ).json()
+    image = {"type": "image_url", "image_url": {"url": "data:image/png;base64,iVBORw0KGgo="}}
+    try:
+        sdk = openai.OpenAI(base_url=gateway.url + "/v1", api_key="x", max_retries=0)
+        with pytest.raises(openai.BadRequestError) as info:
+            sdk.chat.completions.create(
+                model="deepseek/deepseek-chat",
+                messages=[{"role": "user", "content": [{"type": "text", "text": "what is this"}, image]}],
+            )
+        assert "does not accept images" in info.value.message
+        claude = anthropic.Anthropic(base_url=gateway.url, api_key="x", max_retries=0)
+        picture = {"type": "image", "source": {"type": "base64", "media_type": "image/png", "data": "iVBORw0KGgo="}}
+        with pytest.raises(anthropic.BadRequestError) as refused:
+            claude.messages.create(
+                model="deepseek/deepseek-chat", max_tokens=16, messages=[{"role": "user", "content": [picture]}]
+            )
+        assert "does not accept images" in refused.value.message
+        text = sdk.chat.completions.create(model="deepseek/deepseek-chat", messages=[{"role": "user", "content": "hi"}])
+        assert text.choices[0].message.content == TEXT  # text still goes through
+    finally:
+        gateway.api("DELETE", f"/api/providers/{conn['id']}")
