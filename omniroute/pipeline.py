@@ -133,7 +133,8 @@ async def relay_stream(send: Any, receive: Any, resp: H1Response, target: Target
                 continue
             tail, last = data[cut:], data[:cut]
             await send({"type": "http.response.body", "body": last, "more_body": True})
-        end = last[-160:] + tail
+        body = last.rstrip(b"\r\n")
+        end = body[_last_boundary(body, framing) :] + tail  # the final frame, however long
         if ends is not None and not any(marker in end for marker in ends):
             raise GatewayError(ErrorKind.UPSTREAM_PROTOCOL, "upstream stream ended before it was complete")
         await send({"type": "http.response.body", "body": tail})

@@ -80,7 +80,7 @@ class Registry:
             if spec is None or not conn.enabled:
                 continue
             for model in (*conn.models, *spec.models):
-                listed.setdefault(f"{spec.prefixes[0]}/{model}", spec.id)
+                listed.setdefault(f"{spec.prefixes[0]}/{model}" if spec.prefixes else model, spec.id)
                 catalog.setdefault(model, (spec.id, model))
         return catalog, list(listed.items())
 
