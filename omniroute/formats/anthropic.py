@@ -44,9 +44,11 @@ Encoding reasoning: an explicit budget is sent as is (raised to Anthropic's mini
 effort without a budget uses ``EFFORT_BUDGETS`` — minimal/low 1024, medium 4096, high 16384,
 xhigh/max 32768 — cut to ``max_tokens - 1`` when the client set a smaller ``max_tokens``
 (thinking omitted if that leaves < 1024); neither → ``{"type": "adaptive"}``; effort
-``none`` or budget 0 → ``{"type": "disabled"}``. Lossy: adaptive thinking *with* an effort
-comes back as an enabled budget (``Reasoning`` has no "adaptive" flag), and ``display`` is
-not re-sent.
+``none`` or budget 0 → ``{"type": "disabled"}``. Thinking is left out of a request whose last
+assistant turn calls a tool without starting with a signed thinking block (history from a
+format that does not sign thinking): Anthropic refuses thinking in that tool loop. Lossy:
+adaptive thinking *with* an effort comes back as an enabled budget (``Reasoning`` has no
+"adaptive" flag), and ``display`` is not re-sent.
 
 Content blocks (wire ↔ canonical):
 

@@ -228,11 +228,14 @@ def _decode_thinking(raw: dict[str, Any], config: dict[str, Any], extra: dict[st
 def encode_request(req: Request, model: str) -> bytes:
     """Canonical → an Anthropic ``/v1/messages`` body (see the module tables for defaults)."""
     thinking, budget = _encode_thinking(req)
+    messages = encode_messages(req.messages)
+    if budget > 0 and _unsigned_tool_turn(messages):
+        thinking, budget = None, 0
     body: dict[str, Any] = {"model": model, "max_tokens": req.max_tokens or DEFAULT_MAX_TOKENS + budget}
     system = [b for b in req.system if b.text]
     if system:
         body["system"] = _encode_system(system)
-    body["messages"] = encode_messages(req.messages)
+    body["messages"] = messages
     _encode_tools(req, body)
     _encode_sampling(req, body, thinking_on=budget > 0)
     if thinking is not None:
@@ -271,6 +274,19 @@ def encode_messages(messages: list[Message]) -> list[dict[str, Any]]:
         if m["role"] == "user" and any(type(b) is dict and b["type"] == "tool_result" for b in m["content"]):
             m["content"].sort(key=lambda b: b["type"] != "tool_result")  # stable: order kept within groups
     return out
+
+
+def _unsigned_tool_turn(messages: list[dict[str, Any]]) -> bool:
+    """The last assistant turn calls a tool but does not start with a thinking block (its
+    history comes from a client format that does not sign thinking, so unsigned thinking was
+    dropped). With thinking on, Anthropic refuses such a request ("a final assistant message
+    must start with a thinking block"); it is sent without thinking instead."""
+    turn = next((m for m in reversed(messages) if m["role"] == "assistant"), None)
+    if turn is None:
+        return False
+    blocks = turn["content"]
+    calls = any(b.get("type") == "tool_use" for b in blocks)
+    return calls and blocks[0].get("type") not in ("thinking", "redacted_thinking")
 
 
 def _encode_tools(req: Request, body: dict[str, Any]) -> None:

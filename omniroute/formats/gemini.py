@@ -14,7 +14,9 @@ Gemini                                   canonical
 =======================================  ===================================================
 contents[].role user / model (function)  Message.role user / assistant
 part text                                TextBlock
-part text + thought: true                ThinkingBlock (thoughtSignature → signature)
+part text + thought: true                ThinkingBlock (thoughtSignature → signature);
+                                         consecutive thought parts (a streamed thought
+                                         sent back) are one block
 part text + thoughtSignature (no thought) TextBlock + ThinkingBlock("", signature) after it;
                                          encode re-attaches such a signature to the text
                                          part before it

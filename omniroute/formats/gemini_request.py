@@ -164,9 +164,29 @@ def _decode_contents(contents: list[Any]) -> list[Message]:
             raise invalid(f"{path}.role must be 'user' or 'model', got {role!r}", path + ".role")
         blocks: list[Block] = []
         for pi, part in enumerate(get(content, "parts", list, path + ".parts", [])):
-            blocks.extend(_decode_part(part, f"{path}.parts.{pi}", calls))
+            decoded = _decode_part(part, f"{path}.parts.{pi}", calls)
+            if _continues_thought(blocks, decoded, part):
+                prev, more = blocks[-1], decoded[0]
+                blocks[-1] = ThinkingBlock(prev.thinking + more.thinking, more.signature)  # type: ignore[union-attr]
+            else:
+                blocks.extend(decoded)
         messages.append(Message(role=_ROLES[role], content=blocks))  # type: ignore[arg-type]
     return messages
+
+
+def _continues_thought(blocks: list[Block], decoded: list[Block], part: dict[str, Any]) -> bool:
+    """A streamed thought comes back as the ``thought`` parts of each chunk, the signature on the
+    last (possibly empty) one: consecutive thought parts are one thought, so the signature
+    stays with all of its text (a provider that signs thinking verifies the whole text)."""
+    prev = blocks[-1] if blocks else None
+    return (
+        part.get("thought") is True
+        and type(prev) is ThinkingBlock
+        and bool(prev.thinking)
+        and prev.signature is None
+        and len(decoded) == 1
+        and type(decoded[0]) is ThinkingBlock
+    )
 
 
 def _decode_part(part: Any, path: str, calls: _Calls) -> list[Block]:

@@ -11,6 +11,13 @@ model               behaviour
 ``slow``            streams a chunk every 0.2 s for 10 s (client-disconnect test)
 ``nodone``          streams chunks, then ends cleanly without ``[DONE]``
 ``paced``           streams a chunk every 0.15 s (about a second in all)
+``agent``           like any other model, but a call of the first tool with
+                    ``{"city": "Paris"}`` when tools are offered and the last message is
+                    not a tool result (finish ``tool_calls``), ``reasoning_content``
+                    before the answer when ``reasoning_effort`` is set, and the first two
+                    words with finish ``length`` when max tokens ≤ 16
+``overload``        streams two chunks, then ``data: {"error": ...}`` ("mock
+                    overloaded"), as OpenAI-compatible servers fail mid-stream
 ==================  ============================================================
 
 Every request is recorded (``requests``); ``disconnects`` counts streams whose client went
@@ -122,9 +129,57 @@ class OpenAIUpstream:
             return web.json_response({"error": {"message": f"mock says {status}", "type": "x"}}, status=status)
         if model == "hang":
             await asyncio.sleep(30)
+        if model == "agent":
+            return await self.agent(request, body)
+        if model == "overload" and body.get("stream"):
+            resp = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
+            await resp.prepare(request)
+            for word in WORDS[:2]:
+                await resp.write(chunk(model, {"content": word}))
+            error = {"error": {"message": "mock overloaded", "type": "server_error", "code": None}}
+            await resp.write(b"data: " + json.dumps(error).encode() + b"\n\n")
+            await resp.write_eof()
+            return resp
         if not body.get("stream"):
             return web.json_response(completion(model))
         return await self.stream(request, model, body)
+
+    async def agent(self, request: web.Request, body: dict[str, Any]) -> web.StreamResponse:
+        """The ``agent`` model: tool calls, reasoning and length stops (see the module table)."""
+        tools = [t["function"]["name"] for t in body.get("tools") or []]
+        tool = tools[0] if tools and body["messages"][-1]["role"] != "tool" else None
+        limit = body.get("max_completion_tokens") or body.get("max_tokens")
+        words = WORDS[:2] if tool is None and isinstance(limit, int) and limit <= 16 else WORDS
+        finish = "tool_calls" if tool else "length" if len(words) < len(WORDS) else "stop"
+        reasoning = "Thinking it over." if body.get("reasoning_effort") not in (None, "none") else None
+        call = {"id": "call_mock01", "type": "function", "function": {"name": tool, "arguments": '{"city": "Paris"}'}}
+        if not body.get("stream"):
+            answer = completion("agent", "".join(words))
+            message = answer["choices"][0]["message"]
+            if tool:
+                message.update(content=None, tool_calls=[call])
+            if reasoning:
+                message["reasoning_content"] = reasoning
+            answer["choices"][0]["finish_reason"] = finish
+            return web.json_response(answer)
+        resp = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
+        await resp.prepare(request)
+        await resp.write(chunk("agent", {"role": "assistant", "content": ""}))
+        for piece in ["Thinking", " it over."] if reasoning else []:
+            await resp.write(chunk("agent", {"reasoning_content": piece}))
+        if tool:
+            head = {**call, "index": 0, "function": {"name": tool, "arguments": ""}}
+            await resp.write(chunk("agent", {"tool_calls": [head]}))
+            for piece in ['{"city": ', '"Paris"}']:
+                await resp.write(chunk("agent", {"tool_calls": [{"index": 0, "function": {"arguments": piece}}]}))
+        for word in [] if tool else words:
+            await resp.write(chunk("agent", {"content": word}))
+        await resp.write(chunk("agent", {}, finish))
+        if (body.get("stream_options") or {}).get("include_usage"):
+            await resp.write(usage_chunk("agent"))
+        await resp.write(b"data: [DONE]\n\n")
+        await resp.write_eof()
+        return resp
 
     async def stream(self, request: web.Request, model: str, body: dict[str, Any]) -> web.StreamResponse:
         resp = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
