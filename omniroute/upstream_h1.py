@@ -22,10 +22,10 @@ pass ``Host``, ``Content-Length`` or ``Transfer-Encoding`` headers: the client w
 
 Exceptions (``omniroute.transport.map_exception`` gives their ``ErrorKind``)::
 
-    H1ConnectError(OSError)        refused, unreachable, DNS, TLS handshake,  UPSTREAM_UNREACHABLE
-                                   connect timeout
-    H1TimeoutError(TimeoutError)   no head within head_timeout, or a body     UPSTREAM_TIMEOUT
-                                   gap longer than read_timeout
+    H1ConnectError(OSError)        refused, unreachable, DNS, TLS handshake   UPSTREAM_UNREACHABLE
+    H1TimeoutError(TimeoutError)   no connection within connect_timeout, no   UPSTREAM_TIMEOUT
+                                   head within head_timeout, or a body gap
+                                   longer than read_timeout
     H1ProtocolError(Exception)     malformed response; closed before any      UPSTREAM_PROTOCOL
                                    response or before the body was complete
 
@@ -54,11 +54,12 @@ _MAX_TARGETS = 4096
 
 
 class H1ConnectError(OSError):
-    """The TCP/TLS connection could not be opened (refused, unreachable, DNS, timeout)."""
+    """The TCP/TLS connection could not be opened (refused, unreachable, DNS, TLS)."""
 
 
 class H1TimeoutError(TimeoutError):
-    """No response head within ``head_timeout``, or no body bytes within ``read_timeout``."""
+    """No connection within ``connect_timeout``, no head within ``head_timeout``, or no body
+    bytes within ``read_timeout``."""
 
 
 class H1ProtocolError(Exception):
@@ -300,8 +301,8 @@ class _Host:
         except BaseException as exc:
             self.conns.discard(conn)
             self.wake_one()
-            if isinstance(exc, TimeoutError):
-                raise H1ConnectError(f"connect to {self.label} timed out") from exc
+            if isinstance(exc, TimeoutError):  # a timeout, not a refusal: 504, like the other timeouts
+                raise H1TimeoutError(f"connect to {self.label} timed out after {self.pool.connect_timeout} s") from exc
             if isinstance(exc, OSError):
                 raise H1ConnectError(f"cannot connect to {self.label}: {exc}") from exc
             raise

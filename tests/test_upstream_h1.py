@@ -31,6 +31,7 @@ from omniroute.upstream_h1 import (
     H1TimeoutError,
 )
 from omniroute.upstream_h1_parser import ParseError, ResponseParser
+from tests.support.blackhole import hanging_port
 
 Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
 
@@ -501,6 +502,19 @@ def test_body_stall_times_out_per_read(run: Any) -> None:
         async with raw_server(scripted(*pieces, close=False, gap=0.05)) as base:
             with pytest.raises(H1TimeoutError):
                 await post(pool, base + "/")
+            await pool.close()
+
+    run(main())
+
+
+def test_connect_timeout_is_a_timeout(run: Any) -> None:
+    async def main() -> None:
+        with hanging_port() as port:
+            pool = make_pool(connect_timeout=0.3)
+            start = time.monotonic()
+            with pytest.raises(H1TimeoutError, match="connect"):
+                await post(pool, f"http://127.0.0.1:{port}/")
+            assert time.monotonic() - start < 2
             await pool.close()
 
     run(main())

@@ -11,6 +11,7 @@ import httpx
 import openai
 import pytest
 
+from tests.support.blackhole import hanging_port
 from tests.support.gateway import RunningGateway
 from tests.support.openai_upstream import OpenAIUpstream
 
@@ -173,6 +174,16 @@ def test_upstream_refusing_connection_is_502(gateway: RunningGateway) -> None:
     resp = gateway.http.post("/v1/chat/completions", json={"model": "deadhost/m", "messages": MESSAGES})
     assert resp.status_code == 502
     assert "connect" in resp.json()["error"]["message"]
+
+
+def test_upstream_connect_timeout_is_504(gateway: RunningGateway) -> None:
+    with hanging_port() as port:
+        gateway.add_openai_upstream(f"http://127.0.0.1:{port}/v1", prefix="blackhole")
+        started = time.monotonic()
+        resp = gateway.http.post("/v1/chat/completions", json={"model": "blackhole/m", "messages": MESSAGES})
+    assert resp.status_code == 504
+    assert "connect" in resp.json()["error"]["message"]
+    assert time.monotonic() - started < 6  # connect_timeout is 2 s on this gateway
 
 
 def test_upstream_without_headers_times_out_504(gateway: RunningGateway) -> None:
