@@ -1,7 +1,9 @@
 """The canonical form: the hub every wire format translates to and from.
 
-See ``content`` (blocks), ``request``, ``response`` (stop reasons, usage) and ``stream``
-(events). Formats import from here; nothing here imports a format.
+See ``content`` (blocks, and the provenance of reasoning state), ``request``, ``response``
+(stop reasons, usage), ``stream`` (events) and ``envelope`` (reasoning state packed into a
+field a client format returns verbatim). Formats import from here; nothing here imports a
+format.
 """
 
 from omniroute.canonical.content import (

@@ -11,16 +11,32 @@ block                 what it carries / which formats have it
                       Ollama URLs (Ollama takes base64 only)
 ``document``          ``data``/``url`` + ``media_type`` (PDF...), Anthropic/Gemini/Responses
 ``thinking``          reasoning text + ``signature`` (Anthropic signature, Gemini thought
-                      signature, Responses ``encrypted_content``); ``id`` = Responses item id
+                      signature, Responses ``encrypted_content``); ``id`` = Responses item id;
+                      ``signature_source`` = the format that produced signature and id
 ``redacted_thinking`` opaque ``data`` (Anthropic redacted thinking)
 ``tool_call``         ``id``, ``name``, ``arguments`` as the raw JSON *string* (never parsed
                       and re-serialised on the way through); ``signature`` = Gemini thought
-                      signature attached to a functionCall
+                      signature attached to a functionCall, ``signature_source`` its producer
 ``tool_result``       ``tool_call_id``, ``content`` (blocks), ``is_error``, ``name`` (Gemini
                       and Ollama address results by function name)
 ``unknown``           a block type we do not know: ``raw`` payload kept, counted, dropped or
                       passed through by policy (never an exception)
 ====================  =====================================================================
+
+Provenance of reasoning state. A signature (and a Responses reasoning item id) is opaque and
+verifies only with the provider that issued it, so ``signature_source`` names the wire
+format that produced it (a format module's ``NAME``: ``"anthropic"``, ``"gemini"``,
+``"openai_responses"``). Every decoder sets it next to a signature or item id it reads;
+``None`` means *unknown* (a block built by hand) and every encoder treats such state as its
+own. Encoders use it two ways (``omniroute.canonical.envelope``):
+
+* **for an upstream**, a signature is sent only to the format that produced it; another
+  format's is dropped (it could only be refused): Anthropic drops the thinking block,
+  Gemini keeps the thought text without its signature, Responses drops the reasoning item;
+* **for a client**, the format's own signature goes out verbatim; another format's state is
+  packed into an *envelope* in a field the client returns verbatim (the Anthropic thinking
+  ``signature``, the Gemini ``thoughtSignature``, the Responses ``encrypted_content``, a
+  tool-call id), and the client-side decoder unpacks it back into these fields.
 """
 
 from __future__ import annotations
@@ -54,6 +70,7 @@ class ThinkingBlock(msgspec.Struct, tag="thinking", omit_defaults=True):
     thinking: str = ""
     signature: str | None = None
     id: str | None = None  # Responses reasoning item id
+    signature_source: str | None = None  # format that produced signature / id (None: unknown)
 
 
 class RedactedThinkingBlock(msgspec.Struct, tag="redacted_thinking", omit_defaults=True):
@@ -65,6 +82,7 @@ class ToolCallBlock(msgspec.Struct, tag="tool_call", omit_defaults=True):
     name: str
     arguments: str = ""  # raw JSON text, possibly "" while streaming
     signature: str | None = None  # Gemini thoughtSignature on a functionCall
+    signature_source: str | None = None  # format that produced it (None: unknown)
 
 
 class UnknownBlock(msgspec.Struct, tag="unknown", omit_defaults=True):

@@ -20,9 +20,16 @@ delta               applies to
 ==================  =========================================
 TextDelta           text
 ThinkingDelta       thinking
-SignatureDelta      thinking (and tool_call for Gemini)
+SignatureDelta      thinking (``source``: the format that
+                    produced it, see ``content``)
 ArgumentsDelta      tool_call: a piece of the raw JSON text
 ==================  =========================================
+
+A signed tool call (Gemini signs functionCall parts, and sends calls whole) carries its
+``signature`` and ``signature_source`` on the ``BlockStart`` block: client formats that pack
+the signature into the call id (Anthropic, Responses, OpenAI Chat) write the id at the start
+of the block. A ``SignatureDelta`` on a tool call after its start reaches only encoders that
+can still place it (Gemini's, which holds the call until it ends); the others drop it.
 
 ``MessageDelta.usage`` is cumulative (the whole answer's usage so far), never an increment.
 """
@@ -54,6 +61,7 @@ class ThinkingDelta(msgspec.Struct, tag="thinking_delta"):
 
 class SignatureDelta(msgspec.Struct, tag="signature_delta"):
     signature: str
+    source: str | None = None  # the format that produced it (None: unknown)
 
 
 class ArgumentsDelta(msgspec.Struct, tag="arguments_delta"):

@@ -68,6 +68,18 @@ anything else (server_tool_use, search_result,  UnknownBlock(raw, source="anthro
 image/document with a file source, …)           back to Anthropic verbatim, dropped by others
 ==============================================  ===========================================
 
+Reasoning state (``omniroute.canonical.envelope``). As an upstream format: thinking goes out
+only with an Anthropic signature (``signature_source`` ``anthropic`` or unknown); thinking
+signed by another provider is dropped like unsigned thinking (Anthropic would refuse the
+signature), and a tool call's Gemini signature is not sent. As a client format: Anthropic's own
+signatures reach the client byte-identical; another provider's state rides in the thinking
+``signature`` as ``omr1.<source>.<item id>.<payload>`` (a Responses reasoning item keeps its
+id there, even one without encrypted content), and a Gemini call signature rides in the
+``tool_use`` id (``<id>__omr1g…``, still ``[a-zA-Z0-9_-]``). ``decode_request`` unpacks both
+(also ``tool_result.tool_use_id``); answers from an Anthropic upstream are labelled
+Anthropic's and never unpacked. Lossy: ``redacted_thinking`` reaches only Anthropic (other
+clients drop it).
+
 ``cache_control`` survives on text blocks (system and messages); a tool_result's hint moves to
 its last text block (the same prompt position). The canonical form has no slot for it on
 images, documents, tool_use or tools, so there it is lost — as are custom tools' other keys
@@ -109,6 +121,7 @@ from omniroute.canonical import (
     ToolResultBlock,
     UnknownBlock,
 )
+from omniroute.canonical.envelope import client_call_id, client_signature
 from omniroute.errors import ErrorKind, GatewayError
 from omniroute.formats.anthropic_request import (
     EFFORT_BUDGETS,
@@ -176,7 +189,7 @@ def decode_response(body: bytes) -> Response:
     """An upstream non-streaming answer → canonical; a malformed one is ``UPSTREAM_PROTOCOL``."""
     try:
         w = _message_decoder.decode(body)
-        content = [decode_block(raw, f"content[{i}]") for i, raw in enumerate(w.content)]
+        content = [decode_block(raw, f"content[{i}]", answer=True) for i, raw in enumerate(w.content)]
     except msgspec.DecodeError as exc:
         raise GatewayError(ErrorKind.UPSTREAM_PROTOCOL, f"malformed Anthropic response: {exc}") from None
     except GatewayError as exc:
@@ -191,13 +204,15 @@ def _answer_block(b: Block) -> Any:
     if kind is TextBlock:
         return {"type": "text", "text": b.text} if b.text else None
     if kind is ThinkingBlock:  # the SDK requires a signature string
-        return {"type": "thinking", "thinking": b.thinking, "signature": b.signature or ""}
+        signature = client_signature(NAME, b.signature_source, b.signature, b.id)
+        return {"type": "thinking", "thinking": b.thinking, "signature": signature or ""}
     if kind is ToolCallBlock:
         try:
             args = tool_input(b.arguments, "content")
         except GatewayError:  # e.g. cut off by max_tokens: the answer still has to be sent
             args = msgspec.Raw(b"{}")
-        return {"type": "tool_use", "id": b.id, "name": b.name, "input": args}
+        call_id = client_call_id(NAME, b.id, b.signature_source, b.signature)
+        return {"type": "tool_use", "id": call_id, "name": b.name, "input": args}
     if kind is RedactedThinkingBlock or kind is UnknownBlock:
         return encode_block(b, "content")
     return None  # images, documents, tool results: not in Anthropic answers

@@ -10,7 +10,7 @@ content_block_start                   BlockStart(index, empty block) (+ a delta 
                                       start block already carries payload)
 content_block_delta text_delta        BlockDelta(TextDelta)
 content_block_delta thinking_delta    BlockDelta(ThinkingDelta)
-content_block_delta signature_delta   BlockDelta(SignatureDelta)
+content_block_delta signature_delta   BlockDelta(SignatureDelta(source="anthropic"))
 content_block_delta input_json_delta  BlockDelta(ArgumentsDelta)
 content_block_delta citations_delta   Unknown (raw frame; passed back to Anthropic)
 content_block_stop                    BlockStop(index)
@@ -108,10 +108,14 @@ class _Frame(msgspec.Struct):
 
 
 _frame_decoder = msgspec.json.Decoder(_Frame)
+def _signature(value: str) -> SignatureDelta:
+    return SignatureDelta(value, SOURCE)
+
+
 _DELTAS = {
     "text_delta": ("text", TextDelta),
     "thinking_delta": ("thinking", ThinkingDelta),
-    "signature_delta": ("signature", SignatureDelta),
+    "signature_delta": ("signature", _signature),
     "input_json_delta": ("partial_json", ArgumentsDelta),
 }
 
@@ -180,7 +184,7 @@ class StreamDecoder:
             return _with_payload(f.index, TextBlock(""), TextDelta, raw.get("text"))
         if kind == "thinking":
             events = _with_payload(f.index, ThinkingBlock(""), ThinkingDelta, raw.get("thinking"))
-            return events + _with_payload(f.index, None, SignatureDelta, raw.get("signature"))
+            return events + _with_payload(f.index, None, _signature, raw.get("signature"))
         if kind == "tool_use" and isinstance(raw.get("id"), str) and isinstance(raw.get("name"), str):
             args = raw.get("input")
             args_text = json_encode(args).decode() if args else None  # usually {} at start
@@ -221,7 +225,7 @@ class StreamDecoder:
         return [StreamError(kind.value, err.message or err.type, status)]
 
 
-def _with_payload(index: int, block: Any, delta: type, payload: str | None) -> list[Event]:
+def _with_payload(index: int, block: Any, delta: Any, payload: str | None) -> list[Event]:
     events: list[Event] = [BlockStart(index, block)] if block is not None else []
     if payload:
         events.append(BlockDelta(index, delta(payload)))

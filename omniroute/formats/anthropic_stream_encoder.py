@@ -8,6 +8,12 @@ block left open, renumbers blocks when one cannot be carried (an image, a foreig
 and the usage in separate chunks. A missing stop reason becomes ``tool_use`` if a tool call
 was sent, else ``end_turn``. ``StreamError`` becomes ``event: error`` and ends the stream.
 
+Reasoning state of another format (``omniroute.canonical.envelope``): a thinking block's
+foreign signature deltas (and a Responses item id) are held and sent as *one* envelope
+``signature_delta`` just before the block's ``content_block_stop``; Anthropic's own signature
+deltas go out as they come, byte-identical. A tool call's Gemini signature is packed into the
+``tool_use`` id at ``content_block_start`` (a signature delta after that start is dropped).
+
 Hot path: a text delta is ``prefix + json(text) + b"}}\\n\\n"`` with the prefix (event line,
 block index, delta type) built once per block at ``content_block_start``.
 """
@@ -42,6 +48,7 @@ from omniroute.canonical import (
     UnknownBlock,
     Usage,
 )
+from omniroute.canonical.envelope import client_call_id, client_signature, collect, is_own
 from omniroute.errors import ErrorKind
 from omniroute.formats._framing import encode_sse
 from omniroute.formats.anthropic_wire import (
@@ -118,7 +125,8 @@ def _start_block(block: Any) -> Any:
     if kind is ThinkingBlock:
         return {"type": "thinking", "thinking": "", "signature": ""}
     if kind is ToolCallBlock:
-        return {"type": "tool_use", "id": block.id, "name": block.name, "input": {}}
+        call_id = client_call_id(SOURCE, block.id, block.signature_source, block.signature)
+        return {"type": "tool_use", "id": call_id, "name": block.name, "input": {}}
     if kind is RedactedThinkingBlock:
         return {"type": "redacted_thinking", "data": block.data}
     if kind is UnknownBlock and block.source == SOURCE and isinstance(block.raw, dict):
@@ -133,7 +141,7 @@ def _start_payload(block: Any) -> list[Any]:
         return [TextDelta(block.text)] if block.text else []
     if kind is ThinkingBlock:
         deltas: list[Any] = [ThinkingDelta(block.thinking)] if block.thinking else []
-        return deltas + ([SignatureDelta(block.signature)] if block.signature else [])
+        return deltas + ([SignatureDelta(block.signature, block.signature_source)] if block.signature else [])
     if kind is ToolCallBlock and block.arguments:
         return [ArgumentsDelta(block.arguments)]
     return []
@@ -142,7 +150,7 @@ def _start_payload(block: Any) -> list[Any]:
 class StreamEncoder:
     """``encode(Event) -> bytes``: canonical events → Anthropic SSE (see the module docstring)."""
 
-    __slots__ = ("_blocks", "_done", "_model", "_next", "_open", "_started", "_stop", "_stop_seq",
+    __slots__ = ("_blocks", "_done", "_held", "_model", "_next", "_open", "_started", "_stop", "_stop_seq",
                  "_text", "_tool_seen", "_usage", "include_usage")
 
     def __init__(self, model: str, include_usage: bool = True) -> None:
@@ -154,6 +162,7 @@ class StreamEncoder:
         self._blocks: dict[int, tuple[int, type, bytes]] = {}  # canonical index -> (wire index, kind, prefix)
         self._text: dict[int, bytes] = {}  # canonical index -> text_delta prefix (the hot path)
         self._open: int | None = None
+        self._held: ThinkingBlock | None = None  # the open thinking block's foreign state
         self._usage: Usage | None = None
         self._stop: StopReason | None = None
         self._stop_seq: str | None = None
@@ -186,7 +195,15 @@ class StreamEncoder:
 
     def _close_open(self) -> bytes:
         index, self._open = self._open, None
-        return _STOP % self._blocks[index][0] if index is not None else b""
+        if index is None:
+            return b""
+        wire, _, prefix = self._blocks[index]
+        held, self._held = self._held, None
+        if held is None:
+            return _STOP % wire
+        signature = client_signature(SOURCE, held.signature_source, held.signature, held.id)
+        out = prefix + _DELTA_WIRE[SignatureDelta][0] + json_encode(signature) + _END if signature else b""
+        return out + _STOP % wire
 
     def _block_start(self, event: BlockStart) -> bytes:
         out = self._start() + self._close_open()
@@ -200,6 +217,8 @@ class StreamEncoder:
             self._text[event.index] = prefix + _DELTA_WIRE[TextDelta][0]
         self._tool_seen = self._tool_seen or type(event.block) is ToolCallBlock
         self._open = event.index
+        if type(event.block) is ThinkingBlock and not is_own(event.block.signature_source, SOURCE):
+            self._held = ThinkingBlock(id=event.block.id, signature_source=event.block.signature_source)
         out += encode_sse(json_encode(_BlockStartOut(w, wire_block)), "content_block_start")
         for delta in _start_payload(event.block):
             out += self._block_delta(BlockDelta(event.index, delta))
@@ -210,8 +229,12 @@ class StreamEncoder:
         if entry is None:
             return b""
         delta = event.delta
-        if type(delta) is SignatureDelta and entry[1] is not ThinkingBlock:
-            return b""  # Gemini signs tool calls; Anthropic signs only thinking
+        if type(delta) is SignatureDelta:
+            if entry[1] is not ThinkingBlock:
+                return b""  # a call's signature rides in its id, written at content_block_start
+            if self._held is not None or not is_own(delta.source, SOURCE):
+                self._held = collect(self._held, delta)  # another format's: sent packed at the stop
+                return b""
         head, field = _DELTA_WIRE[type(delta)]
         return entry[2] + head + json_encode(getattr(delta, field)) + _END
 

@@ -6,6 +6,15 @@ mapping tables, and what is lossy, are in the docstring of ``omniroute.formats.a
 Blocks are decoded by peeking at ``type`` and converting the object into that block's small
 Struct, so an unknown ``type`` becomes ``UnknownBlock(raw, source="anthropic")`` instead of an
 exception, and a bad known block names its exact path (``messages[2].content[0].id``).
+
+Reasoning state (``omniroute.canonical.envelope``): blocks a *client* sends back are unpacked
+— a thinking ``signature`` holding an envelope gives back another format's signature, item
+id and ``signature_source``, a ``tool_use.id`` / ``tool_result.tool_use_id`` holding one gives
+back the call's own id (and the call's Gemini signature); any other signature is Anthropic's
+(``signature_source="anthropic"``). Blocks of an upstream *answer* (``answer=True``) are only
+labelled Anthropic's. Encoding for an upstream sends thinking only with an Anthropic
+signature (or one of unknown provenance): a block signed by another provider is dropped like
+an unsigned one.
 """
 
 from __future__ import annotations
@@ -27,6 +36,7 @@ from omniroute.canonical import (
     UnknownBlock,
     Usage,
 )
+from omniroute.canonical.envelope import decode_thinking, unpack_call_id, upstream_signature
 from omniroute.errors import ErrorKind, GatewayError
 
 SOURCE = "anthropic"
@@ -129,6 +139,14 @@ def _document(raw: dict[str, Any], path: str) -> Block:
 
 def _tool_use(raw: dict[str, Any], path: str) -> Block:
     b = convert(raw, _ToolUse, path)
+    call_id, carried = unpack_call_id(b.id)
+    if carried is None:
+        return ToolCallBlock(b.id, b.name, json_encode(b.input).decode())
+    return ToolCallBlock(call_id, b.name, json_encode(b.input).decode(), carried.payload, carried.source)
+
+
+def _answer_tool_use(raw: dict[str, Any], path: str) -> Block:
+    b = convert(raw, _ToolUse, path)
     return ToolCallBlock(b.id, b.name, json_encode(b.input).decode())
 
 
@@ -146,12 +164,17 @@ def _tool_result(raw: dict[str, Any], path: str) -> Block:
         # The canonical form has no cache hint on tool results: the breakpoint moves to the
         # result's last text block, the same point in the prompt (clients put it here often).
         content[-1] = TextBlock(content[-1].text, b.cache_control)
-    return ToolResultBlock(b.tool_use_id, content, b.is_error)
+    return ToolResultBlock(unpack_call_id(b.tool_use_id)[0], content, b.is_error)
 
 
 def _thinking(raw: dict[str, Any], path: str) -> Block:
     b = convert(raw, _Thinking, path)
-    return ThinkingBlock(b.thinking, b.signature or None)
+    return decode_thinking(b.thinking, b.signature, SOURCE)
+
+
+def _answer_thinking(raw: dict[str, Any], path: str) -> Block:
+    b = convert(raw, _Thinking, path)
+    return ThinkingBlock(b.thinking, b.signature or None, signature_source=SOURCE if b.signature else None)
 
 
 def _redacted(raw: dict[str, Any], path: str) -> Block:
@@ -167,13 +190,15 @@ _BLOCK_DECODERS = {
     "thinking": _thinking,
     "redacted_thinking": _redacted,
 }
+_ANSWER_DECODERS = {**_BLOCK_DECODERS, "tool_use": _answer_tool_use, "thinking": _answer_thinking}
 
 
-def decode_block(raw: Any, path: str) -> Block:
-    """One wire content block → canonical; unknown ``type`` → ``UnknownBlock``."""
+def decode_block(raw: Any, path: str, answer: bool = False) -> Block:
+    """One wire content block → canonical; unknown ``type`` → ``UnknownBlock``. ``answer``: the
+    block is an upstream's (state labelled Anthropic's, envelopes not unpacked)."""
     if not isinstance(raw, dict):
         raise GatewayError(ErrorKind.INVALID_REQUEST, f"`{path}` must be an object", param=path)
-    decode = _BLOCK_DECODERS.get(raw.get("type"))  # type: ignore[arg-type]
+    decode = (_ANSWER_DECODERS if answer else _BLOCK_DECODERS).get(raw.get("type"))  # type: ignore[arg-type]
     return decode(raw, path) if decode else UnknownBlock(raw=raw, source=SOURCE)
 
 
@@ -246,8 +271,9 @@ def _encode_tool_call(b: ToolCallBlock, path: str) -> dict[str, Any]:
 
 def _encode_thinking(b: ThinkingBlock, path: str) -> dict[str, Any] | None:
     # Anthropic rejects a thinking block without its signature: such blocks (from formats
-    # that do not sign reasoning) are dropped.
-    return {"type": "thinking", "thinking": b.thinking, "signature": b.signature} if b.signature else None
+    # that do not sign reasoning, or signed by another provider) are dropped.
+    signature = upstream_signature(SOURCE, b.signature_source, b.signature)
+    return {"type": "thinking", "thinking": b.thinking, "signature": signature} if signature else None
 
 
 def _encode_redacted(b: RedactedThinkingBlock, path: str) -> dict[str, Any]:

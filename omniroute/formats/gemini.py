@@ -77,6 +77,14 @@ Usage: input_tokens = promptTokenCount + toolUsePromptTokenCount, output_tokens 
 candidatesTokenCount + thoughtsTokenCount, reasoning_tokens = thoughtsTokenCount, cached_tokens
 = cachedContentTokenCount; encode writes totalTokenCount = input + output.
 
+Reasoning state (``omniroute.canonical.envelope``). Every signature read is labelled Gemini's
+(``signature_source="gemini"``) unless it is an envelope the gateway gave a Gemini client.
+``encode_request`` (upstream) sends only Gemini's own signatures: another provider's thinking
+keeps its text as a ``thought`` part, without signature. ``encode_response`` and the stream
+encoder (client) send Gemini's own signatures as they are and pack another provider's state
+(an Anthropic signature, a Responses item id + encrypted content) into ``thoughtSignature`` as
+base64 (the SDK holds it as bytes and may send it back URL-safe; both read back).
+
 Lossy, and why: Gemini cannot tell a stop sequence from a natural stop (both STOP); it has no
 tool-call ids before 3.x (synthesised), no parallel-tool flag, no redacted thinking (dropped),
 no is_error flag (encoded as an ``error`` key); an empty thinking block carrying only a
@@ -133,12 +141,13 @@ from omniroute.formats.gemini_wire import (
     ModelInfo,
     ModelList,
     Part,
+    client_thought_signature,
     decode_finish,
     decode_usage,
     encode_usage,
     synth_id,
+    upstream_thought_signature,
     wire_id,
-    wire_signature,
 )
 
 NAME = "gemini"
@@ -197,8 +206,10 @@ def _encode_message(msg: Message, names: dict[str, str], index: int) -> Content:
     return Content(parts=encode_parts(msg.content, names, f"messages.{index}"), role=role)
 
 
-def encode_parts(blocks: list[Block], names: dict[str, str], path: str) -> list[Part]:
-    """Canonical blocks → Gemini parts (what a part cannot carry is dropped)."""
+def encode_parts(blocks: list[Block], names: dict[str, str], path: str, client: bool = False) -> list[Part]:
+    """Canonical blocks → Gemini parts (what a part cannot carry is dropped). ``client``: the
+    parts go to a Gemini client (another format's reasoning state packed into
+    ``thoughtSignature``), else to an upstream (only Gemini's own signatures sent)."""
     parts: list[Any] = []
     for i, block in enumerate(blocks):
         kind = type(block)
@@ -206,11 +217,11 @@ def encode_parts(blocks: list[Block], names: dict[str, str], path: str) -> list[
             if block.text:  # Gemini rejects empty text parts
                 parts.append(Part(text=block.text))
         elif kind is ThinkingBlock:
-            _append_thinking(block, parts)
+            _append_thinking(block, parts, _signature(block, client))
         elif kind is ToolCallBlock:
             args = _json_object(block.arguments or "{}", f"{path}.content.{i}.arguments")
             call = FunctionCall(name=block.name, args=args, id=wire_id(block.id))
-            parts.append(Part(function_call=call, thought_signature=wire_signature(block.signature)))
+            parts.append(Part(function_call=call, thought_signature=_signature(block, client)))
         elif kind is ToolResultBlock:
             parts.append(Part(function_response=_encode_result(block, names, f"{path}.content.{i}")))
         elif kind is ImageBlock or kind is DocumentBlock:
@@ -221,8 +232,15 @@ def encode_parts(blocks: list[Block], names: dict[str, str], path: str) -> list[
     return parts
 
 
-def _append_thinking(block: ThinkingBlock, parts: list[Any]) -> None:
-    sig = wire_signature(block.signature)
+def _signature(block: ThinkingBlock | ToolCallBlock, client: bool) -> str | None:
+    """The ``thoughtSignature`` of a block's part (see ``gemini_wire``)."""
+    if not client:
+        return upstream_thought_signature(block.signature_source, block.signature)
+    item_id = block.id if type(block) is ThinkingBlock else None
+    return client_thought_signature(block.signature_source, block.signature, item_id)
+
+
+def _append_thinking(block: ThinkingBlock, parts: list[Any], sig: str | None) -> None:
     if block.thinking:
         parts.append(Part(text=block.thinking, thought=True, thought_signature=sig))
     elif sig:
@@ -358,7 +376,7 @@ def decode_response(body: bytes) -> Response:
 
 def encode_response(resp: Response) -> bytes:
     """Canonical → a ``GenerateContentResponse`` body as the ``google-genai`` SDK parses it."""
-    parts = encode_parts(resp.content, {}, "content")
+    parts = encode_parts(resp.content, {}, "content", client=True)
     finish = STOP_REASONS.get(resp.stop_reason, "STOP") if resp.stop_reason else "STOP"
     candidate = Candidate(content=Content(parts=parts, role="model"), finish_reason=finish, index=0)
     usage = encode_usage(resp.usage) if resp.usage is not None else None

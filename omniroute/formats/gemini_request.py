@@ -6,6 +6,10 @@ lowerCamelCase and snake_case keys (its own REST samples use ``system_instructio
 inside user data such as function ``args``, ``response`` objects or JSON Schemas. Unknown
 fields are kept in ``Request.extra["gemini"]`` (see ``gemini`` for the table). Bad input raises
 ``GatewayError(INVALID_REQUEST, param=<dotted.path>)`` with camelCase names.
+
+A ``thoughtSignature`` holding an envelope (``omniroute.canonical.envelope``: another format's
+reasoning state the gateway gave this client) is unpacked into that format's signature, item
+id and ``signature_source``; any other signature is Gemini's own (``signature_source="gemini"``).
 """
 
 from __future__ import annotations
@@ -31,9 +35,10 @@ from omniroute.canonical import (
     ToolResultBlock,
     UnknownBlock,
 )
+from omniroute.canonical.envelope import decode_signature, decode_thinking
 from omniroute.errors import ErrorKind, GatewayError
 from omniroute.formats import gemini_schema
-from omniroute.formats.gemini_wire import ENCODER, synth_id
+from omniroute.formats.gemini_wire import ENCODER, SOURCE, synth_id
 
 _SNAKE = {
     "system_instruction": "systemInstruction",
@@ -167,7 +172,7 @@ def _decode_contents(contents: list[Any]) -> list[Message]:
             decoded = _decode_part(part, f"{path}.parts.{pi}", calls)
             if _continues_thought(blocks, decoded, part):
                 prev, more = blocks[-1], decoded[0]
-                blocks[-1] = ThinkingBlock(prev.thinking + more.thinking, more.signature)  # type: ignore[union-attr]
+                blocks[-1] = msgspec.structs.replace(more, thinking=prev.thinking + more.thinking)  # type: ignore[union-attr]
             else:
                 blocks.extend(decoded)
         messages.append(Message(role=_ROLES[role], content=blocks))  # type: ignore[arg-type]
@@ -184,6 +189,7 @@ def _continues_thought(blocks: list[Block], decoded: list[Block], part: dict[str
         and type(prev) is ThinkingBlock
         and bool(prev.thinking)
         and prev.signature is None
+        and prev.signature_source is None
         and len(decoded) == 1
         and type(decoded[0]) is ThinkingBlock
     )
@@ -197,9 +203,9 @@ def _decode_part(part: Any, path: str, calls: _Calls) -> list[Block]:
     if "text" in part:
         text = get(part, "text", str, path + ".text", "")
         if part.get("thought") is True:
-            return [ThinkingBlock(thinking=text, signature=sig)]
+            return [decode_thinking(text, sig, SOURCE, b64=True)]
         blocks: list[Block] = [TextBlock(text)] if text or not sig else []
-        return [*blocks, ThinkingBlock(signature=sig)] if sig else blocks
+        return [*blocks, decode_thinking("", sig, SOURCE, b64=True)] if sig else blocks
     if "functionCall" in part:
         return [_decode_call(need(part, "functionCall", path + ".functionCall"), sig, path, calls)]
     if "functionResponse" in part:
@@ -207,7 +213,7 @@ def _decode_part(part: Any, path: str, calls: _Calls) -> list[Block]:
     if "inlineData" in part or "fileData" in part:
         return [_decode_media(part, path)]
     if sig and len(part) == 1:
-        return [ThinkingBlock(signature=sig)]
+        return [decode_thinking("", sig, SOURCE, b64=True)]
     return [UnknownBlock(raw=part, source="gemini")]
 
 
@@ -219,7 +225,8 @@ def _decode_call(call: dict[str, Any], sig: str | None, path: str, calls: _Calls
     args = get(call, "args", dict, path + ".args", {})
     call_id = get(call, "id", str, path + ".id") or synth_id(f"{path}:{name}")
     calls.call(name, call_id)
-    return ToolCallBlock(id=call_id, name=name, arguments=ENCODER.encode(args).decode(), signature=sig)
+    signature, source = decode_signature(sig, SOURCE, b64=True)
+    return ToolCallBlock(call_id, name, ENCODER.encode(args).decode(), signature, source)
 
 
 def _decode_result(resp: dict[str, Any], path: str, calls: _Calls) -> ToolResultBlock:

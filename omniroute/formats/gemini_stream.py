@@ -5,9 +5,10 @@ thought parts arrive in pieces; a ``functionCall`` part arrives whole; the last 
 ``finishReason`` (and the final ``usageMetadata``; earlier chunks carry running usage).
 ``StreamDecoder`` synthesises blocks: consecutive text parts form one text block, consecutive
 thought parts one thinking block (closed after its signature), each ``functionCall`` a whole
-tool_call block (BlockStart, one ArgumentsDelta with the args JSON, SignatureDelta for a
-thoughtSignature, BlockStop). A thoughtSignature on a plain text part is held until that text
-block ends and then emitted as its own ``ThinkingBlock("", signature)`` (see ``gemini``). An
+tool_call block (BlockStart with the part's thoughtSignature on its block, one ArgumentsDelta
+with the args JSON, BlockStop). A thoughtSignature on a plain text part is held until that text
+block ends and then emitted as its own ``ThinkingBlock("", signature)`` (see ``gemini``). Every
+signature read is labelled Gemini's (``signature_source`` / ``SignatureDelta.source``). An
 ``{"error": ...}`` chunk becomes ``StreamError``; a stream that ends without a finishReason
 ends with ``StreamError(upstream_protocol)``.
 
@@ -19,6 +20,9 @@ buffered per tool block and the ``functionCall`` part is written at BlockStop (i
 that are not a JSON object are sent as ``{}``). The last chunk, written at MessageStop, carries
 ``finishReason`` and, with ``include_usage``, ``usageMetadata``. ``StreamError`` becomes a final
 ``{"error": {"code", "message", "status"}}`` element (the ``google-genai`` SDK raises on it).
+Gemini's own signatures are written as they come; another format's reasoning state (its
+signature deltas, a Responses item id) is held and written at the thinking block's end as one
+empty thought part whose ``thoughtSignature`` is an envelope (``omniroute.canonical.envelope``).
 """
 
 from __future__ import annotations
@@ -48,6 +52,7 @@ from omniroute.canonical import (
     UnknownBlock,
     Usage,
 )
+from omniroute.canonical.envelope import collect, is_own
 from omniroute.errors import STATUS_KINDS as HTTP_KINDS
 from omniroute.errors import ErrorKind
 from omniroute.formats._framing import JSONArrayEncoder, SSEFrame, encode_sse
@@ -55,6 +60,7 @@ from omniroute.formats.gemini_wire import (
     ENCODER,
     ERROR_STATUSES,
     RESPONSE_DECODER,
+    SOURCE,
     STATUS_KINDS,
     STOP_REASONS,
     Blob,
@@ -66,6 +72,7 @@ from omniroute.formats.gemini_wire import (
     GenerateContentResponse,
     Part,
     UsageMetadata,
+    client_thought_signature,
     decode_finish,
     decode_usage,
     encode_usage,
@@ -74,21 +81,19 @@ from omniroute.formats.gemini_wire import (
     wire_signature,
 )
 
-_SOURCE = "gemini"
 _encode_str = msgspec.json.encode
 
 
 def _unknown_part(part: Part) -> UnknownBlock:
-    return UnknownBlock(raw=msgspec.json.decode(ENCODER.encode(part)), source=_SOURCE)
+    return UnknownBlock(raw=msgspec.json.decode(ENCODER.encode(part)), source=SOURCE)
 
 
 def _call_block(part: Part, seed: str) -> ToolCallBlock:
     fc = part.function_call
     assert fc is not None
     args = bytes(fc.args).decode() or "{}"
-    return ToolCallBlock(
-        id=fc.id or synth_id(f"{seed}:{fc.name}"), name=fc.name, arguments=args, signature=part.thought_signature
-    )
+    sig = part.thought_signature
+    return ToolCallBlock(fc.id or synth_id(f"{seed}:{fc.name}"), fc.name, args, sig, SOURCE if sig else None)
 
 
 def _media_block(part: Part) -> Block:
@@ -106,16 +111,16 @@ def decode_parts(parts: list[Part], response_id: str) -> list[Block]:
         if part.function_call is not None:
             blocks.append(_call_block(part, f"{response_id}:{i}"))
         elif part.text is not None and part.thought:
-            blocks.append(ThinkingBlock(thinking=part.text, signature=sig))
+            blocks.append(ThinkingBlock(part.text, sig, signature_source=SOURCE if sig else None))
         elif part.text is not None:
             if part.text or not sig:
                 blocks.append(TextBlock(part.text))
             if sig:
-                blocks.append(ThinkingBlock(signature=sig))
+                blocks.append(ThinkingBlock(signature=sig, signature_source=SOURCE))
         elif part.inline_data is not None:
             blocks.append(_media_block(part))
         elif sig and part.file_data is None and not part.executable_code and not part.code_execution_result:
-            blocks.append(ThinkingBlock(signature=sig))
+            blocks.append(ThinkingBlock(signature=sig, signature_source=SOURCE))
         else:
             blocks.append(_unknown_part(part))
     return blocks
@@ -141,7 +146,7 @@ class StreamDecoder:
         try:
             chunk = RESPONSE_DECODER.decode(frame.data)
         except msgspec.DecodeError:
-            return [Unknown(raw=frame.data.decode("utf-8", "replace"), event=frame.event, source=_SOURCE)]
+            return [Unknown(raw=frame.data.decode("utf-8", "replace"), event=frame.event, source=SOURCE)]
         if self._done:
             return []
         if chunk.error is not None:
@@ -220,21 +225,19 @@ class StreamDecoder:
         else:
             if self._open != "thinking":
                 self._start("thinking", events)
-            events.append(BlockDelta(self._index, SignatureDelta(sig)))
+            events.append(BlockDelta(self._index, SignatureDelta(sig, SOURCE)))
             self._close(events)
 
     def _whole(self, block: Block, events: list[Event]) -> None:
         """A block that arrives complete: start (empty payload), its deltas, stop."""
         self._index += 1
         index = self._index
-        if type(block) is ToolCallBlock:
-            events.append(BlockStart(index, ToolCallBlock(id=block.id, name=block.name)))
+        if type(block) is ToolCallBlock:  # signed calls carry their signature from the start
+            events.append(BlockStart(index, msgspec.structs.replace(block, arguments="")))
             events.append(BlockDelta(index, ArgumentsDelta(block.arguments)))
-            if block.signature:
-                events.append(BlockDelta(index, SignatureDelta(block.signature)))
         elif type(block) is ThinkingBlock:
             events.append(BlockStart(index, ThinkingBlock()))
-            events.append(BlockDelta(index, SignatureDelta(block.signature or "")))
+            events.append(BlockDelta(index, SignatureDelta(block.signature or "", SOURCE)))
         else:
             events.append(BlockStart(index, block))
         events.append(BlockStop(index))
@@ -259,6 +262,7 @@ class StreamEncoder:
         "_args",
         "_array",
         "_done",
+        "_held",
         "_id",
         "_include_usage",
         "_kind",
@@ -279,6 +283,7 @@ class StreamEncoder:
         self._kind: str | None = None
         self._thought = False
         self._tool: ToolCallBlock | None = None
+        self._held: ThinkingBlock | None = None  # the open thinking block's foreign state
         self._args: list[str] = []
         self._stop: StopReason | None = None
         self._usage: Usage | None = None
@@ -326,10 +331,11 @@ class StreamEncoder:
         if type(delta) is ArgumentsDelta:
             self._args.append(delta.partial_json)
         elif type(delta) is SignatureDelta:
-            sig = wire_signature(delta.signature)
             if self._kind == "tool" and self._tool is not None:
-                self._tool.signature = sig
-            elif self._kind == "thinking" and sig:
+                self._tool.signature = client_thought_signature(delta.source, delta.signature, None)
+            elif self._kind == "thinking" and (self._held is not None or not is_own(delta.source, SOURCE)):
+                self._held = collect(self._held, delta)  # another format's: written packed at the end
+            elif self._kind == "thinking" and (sig := wire_signature(delta.signature)):
                 return self._chunk(Part(text="", thought=self._thought or None, thought_signature=sig))
         return b""
 
@@ -342,17 +348,25 @@ class StreamEncoder:
         kind = type(block)
         self._kind = "text" if kind is TextBlock else "thinking" if kind is ThinkingBlock else None
         self._thought = False
+        self._held = None
+        if kind is ThinkingBlock and not is_own(block.signature_source, SOURCE):
+            self._held = ThinkingBlock(id=block.id, signature_source=block.signature_source)
         if kind is ToolCallBlock:
             self._kind, self._args = "tool", []
-            self._tool = ToolCallBlock(id=block.id, name=block.name, signature=wire_signature(block.signature))
+            signature = client_thought_signature(block.signature_source, block.signature, None)
+            self._tool = ToolCallBlock(id=block.id, name=block.name, signature=signature)
         elif kind is ImageBlock and block.data:
             return self._chunk(Part(inline_data=Blob(block.media_type or "image/png", block.data)))
-        elif kind is UnknownBlock and block.source == _SOURCE and isinstance(block.raw, dict):
+        elif kind is UnknownBlock and block.source == SOURCE and isinstance(block.raw, dict):
             return self._chunk(block.raw)
         return b""
 
     def _block_stop(self, event: BlockStop) -> bytes:
         tool, self._tool, self._kind = self._tool, None, None
+        held, self._held = self._held, None
+        if held is not None:
+            sig = client_thought_signature(held.signature_source, held.signature, held.id)
+            return self._chunk(Part(text="", thought=self._thought or None, thought_signature=sig)) if sig else b""
         if tool is None:
             return b""
         text = "".join(self._args) or "{}"

@@ -20,8 +20,10 @@ from base64 import b64decode
 import msgspec
 
 from omniroute.canonical import StopReason, Usage
+from omniroute.canonical.envelope import client_signature, upstream_signature
 from omniroute.errors import ErrorKind
 
+SOURCE = "gemini"
 SYNTH_PREFIX = "gcall_"
 
 
@@ -204,6 +206,17 @@ def wire_signature(sig: str | None) -> str | None:
     except (binascii.Error, ValueError):
         return None
     return sig
+
+
+def client_thought_signature(source: str | None, signature: str | None, item_id: str | None = None) -> str | None:
+    """A ``thoughtSignature`` for a Gemini *client*: Gemini's own signature, or another format's
+    reasoning state (signature, Responses item id) packed as a base64 envelope."""
+    return wire_signature(client_signature(SOURCE, source, signature, item_id, b64=True))
+
+
+def upstream_thought_signature(source: str | None, signature: str | None) -> str | None:
+    """A ``thoughtSignature`` for a Gemini *upstream*: only Gemini's own (another's is refused)."""
+    return wire_signature(upstream_signature(SOURCE, source, signature))
 
 
 #: ErrorKind -> Google RPC status name

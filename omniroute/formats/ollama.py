@@ -30,8 +30,10 @@ keep_alive, other options, logprobs   extra["ollama"] (restored on encode)
 Lossy, and why: Ollama has no tool_choice (``none`` drops the tools, ``tool`` keeps only the
 named tool, ``required`` is lost), no image URLs (an ``ImageBlock`` with only a URL raises
 UNSUPPORTED), no documents other than text (others raise UNSUPPORTED), no signatures or
-redacted thinking (dropped), no response id (synthesised from model + created_at), no
-is_error flag on tool results, no stop-sequence distinction.
+redacted thinking (dropped; Ollama clients return no call ids either, so a Gemini call
+signature — which other clients carry in the call id — is lost too), no response id
+(synthesised from model + created_at), no is_error flag on tool results, no stop-sequence
+distinction.
 
 done_reason ↔ StopReason: "stop" → end_turn (tool_use when the answer calls tools), "length"
 → max_tokens, anything else ("load", "unload") → end_turn; encode: max_tokens → "length",

@@ -43,7 +43,11 @@ it came from: flat keys from another client (Anthropic ``output_config``, Gemini
 
 Encoding history: thinking blocks become ``reasoning_content`` on the assistant message
 (DeepSeek style, joined); signatures and redacted thinking are dropped (Chat has no slot for
-them). Tool calls with empty arguments are sent as ``"{}"``. Tool-result images/documents move
+them, and clients do not reliably return ``reasoning_content``). Tool calls with empty
+arguments are sent as ``"{}"``. A tool call's Gemini signature is packed into the call ``id``
+given to a Chat client (``<id>__omr1g…``, ``omniroute.canonical.envelope``) and unpacked
+from ``tool_calls[].id`` and ``tool_call_id`` on decode; it is never sent to a Chat upstream.
+Tool-result images/documents move
 to a ``user`` message right after the ``tool`` messages (tool messages take text only);
 ``is_error`` is lost. A document given by URL raises UNSUPPORTED (Chat ``file`` parts take
 inline data only). Legacy ``function_call``/``function`` messages and assistant ``audio``
@@ -93,6 +97,7 @@ from typing import Any
 import msgspec
 
 from omniroute.canonical import Block, Response, StopReason, TextBlock, ThinkingBlock, ToolCallBlock
+from omniroute.canonical.envelope import client_call_id
 from omniroute.errors import ErrorKind, GatewayError
 from omniroute.formats.openai_chat_request import decode_request, encode_request
 from omniroute.formats.openai_chat_stream import StreamDecoder, StreamEncoder
@@ -241,7 +246,11 @@ def encode_response(resp: Response) -> bytes:
     blocks = resp.content
     texts = [b.text for b in blocks if type(b) is TextBlock]
     thinking = "".join(b.thinking for b in blocks if type(b) is ThinkingBlock)
-    calls = [OutToolCall(b.id, Function(b.name, b.arguments or "{}")) for b in blocks if type(b) is ToolCallBlock]
+    calls = [
+        OutToolCall(client_call_id(NAME, b.id, b.signature_source, b.signature), Function(b.name, b.arguments or "{}"))
+        for b in blocks
+        if type(b) is ToolCallBlock
+    ]
     finish = STOP_TO_FINISH[resp.stop_reason]
     if calls and resp.stop_reason in (None, StopReason.END_TURN):
         finish = "tool_calls"

@@ -27,6 +27,7 @@ from omniroute.canonical import (
     ToolResultBlock,
     UnknownBlock,
 )
+from omniroute.canonical.envelope import unpack_call_id
 from omniroute.errors import ErrorKind, GatewayError
 from omniroute.formats.openai_chat_wire import (
     NAME,
@@ -210,8 +211,10 @@ def _decode_assistant(m: _Message, path: str, names: dict[str, str]) -> Message:
     for k, call in enumerate(m.tool_calls or ()):
         if call.type != "function":
             raise unsupported(f"tool call type {call.type!r} is not supported", f"{path}.tool_calls[{k}].type")
-        names[call.id] = call.function.name
-        blocks.append(ToolCallBlock(call.id, call.function.name, call.function.arguments))
+        call_id, carried = unpack_call_id(call.id)  # a Gemini signature the gateway packed into it
+        names[call_id] = call.function.name
+        signature, source = (carried.payload, carried.source) if carried is not None else (None, None)
+        blocks.append(ToolCallBlock(call_id, call.function.name, call.function.arguments, signature, source))
     return Message("assistant", blocks, m.name)
 
 
@@ -219,7 +222,8 @@ def _decode_tool_result(m: _Message, path: str, names: dict[str, str]) -> ToolRe
     if not m.tool_call_id:
         raise invalid_param("tool messages need `tool_call_id`", path + ".tool_call_id")
     content = decode_content(m.content, path) if m.content is not None else []
-    return ToolResultBlock(m.tool_call_id, content, False, names.get(m.tool_call_id))  # type: ignore[arg-type]
+    call_id = unpack_call_id(m.tool_call_id)[0]
+    return ToolResultBlock(call_id, content, False, names.get(call_id))  # type: ignore[arg-type]
 
 
 def _decode_tools(tools: list[_ToolDef] | None) -> list[Tool]:

@@ -34,7 +34,8 @@ Finish reasons and usage: see the tables in ``omniroute.formats.openai_chat``.
 ``StreamEncoder`` writes OpenAI's chunk sequence: a ``role`` chunk, content/reasoning/tool-call
 chunks, a finish chunk, a usage chunk (``choices: []``) only when the client asked for it,
 then ``data: [DONE]``. Thinking goes out as ``delta.reasoning_content`` (DeepSeek style);
-signatures, redacted thinking and non-text blocks have no place in a chunk and are dropped.
+signatures, redacted thinking and non-text blocks have no place in a chunk and are dropped —
+except a tool call's Gemini signature, packed into the call's ``id`` (``canonical.envelope``).
 ``Ping`` becomes an SSE comment. Text deltas are spliced into prebuilt byte prefixes.
 """
 
@@ -65,6 +66,7 @@ from omniroute.canonical import (
     Unknown,
     Usage,
 )
+from omniroute.canonical.envelope import client_call_id
 from omniroute.errors import ErrorKind, GatewayError
 from omniroute.formats._framing import SSE_DONE, SSEFrame
 from omniroute.formats.openai_chat_wire import (
@@ -348,7 +350,8 @@ class StreamEncoder:
             self._tools += 1
             self._args_pre = self._head + b'"tool_calls":[{"index":' + str(index).encode()
             self._args_pre += b',"function":{"arguments":'
-            call = {"index": index, "id": block.id or new_id("call_"), "type": "function",
+            call_id = client_call_id(NAME, block.id or new_id("call_"), block.signature_source, block.signature)
+            call = {"index": index, "id": call_id, "type": "function",
                     "function": {"name": block.name, "arguments": block.arguments}}
             return pre + self._head + _enc({"tool_calls": [call]})[1:] + b',"finish_reason":null}]}\n\n'
         if type(block) is TextBlock and block.text:

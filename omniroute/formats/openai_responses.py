@@ -61,8 +61,16 @@ Lossy, and why:
 * ``refusal`` parts become plain text (what the user should see); the refusal flag is lost.
 * ``UnknownBlock.source`` tells a whole item (``ITEM_SOURCE``, re-sent as an item) from an
   unknown content part (``NAME``, re-sent inside its message).
-* Encoding: thinking without an ``id`` (another provider's thoughts) is not sent — its
-  signature means nothing to OpenAI; stop sequences cannot be sent (``UNSUPPORTED``); top_k is
+* Reasoning state (``omniroute.canonical.envelope``): decoded reasoning is labelled Responses'
+  (``signature_source``). As a client format, a reasoning item of another provider gets a
+  fresh item id and its signature packed (``omr1.<source>..<signature>``) in
+  ``encrypted_content``, and a Gemini call signature rides in the ``call_id``; the decoder
+  unpacks both (a ``function_call_output`` ``call_id`` too), so that state goes back to its
+  provider. Unsigned thinking of another provider (OpenAI Chat, Ollama, an unsigned Gemini
+  thought) gets a made-up item id and no envelope; only the byte pass-through could take that
+  id to a Responses upstream.
+* Encoding: thinking without an ``id``, or whose state is another provider's, is not sent —
+  its signature means nothing to OpenAI; stop sequences cannot be sent (``UNSUPPORTED``); top_k is
   dropped; function tools are sent with ``strict: false`` unless strict was asked for
   (Responses defaults to strict, which rejects ordinary schemas); when encrypted reasoning is
   sent back, or reasoning is requested and ``store`` is not ``true``, the body gets

@@ -6,6 +6,12 @@ tool results (else start one), and a user message right after such a message joi
 results come first as Anthropic requires; system/developer messages go to ``system``; any
 other item (item_reference, built-in tool calls) is kept whole as ``UnknownBlock`` with
 ``source=ITEM_SOURCE`` in the current message. Paths in errors are dotted (``input.3.content.0``).
+
+Reasoning state (``omniroute.canonical.envelope``): a reasoning item whose
+``encrypted_content`` is an envelope gives back another format's signature, its item id (or
+none: the item's own id was made up by the gateway) and ``signature_source``; any other
+reasoning item is Responses' own. A ``call_id`` holding an envelope (on ``function_call`` and
+``function_call_output``) gives back the call's own id and its Gemini signature.
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ from omniroute.canonical import (
     ToolResultBlock,
     UnknownBlock,
 )
+from omniroute.canonical.envelope import decode_thinking, unpack_call_id
 from omniroute.errors import ErrorKind, GatewayError
 from omniroute.formats.openai_responses_output import ITEM_SOURCE, NAME, SummaryPart
 
@@ -167,8 +174,10 @@ class InputReader:
             raise invalid("a function_call item needs a `call_id`", f"{path}.call_id")
         if not item.name:
             raise invalid("a function_call item needs a `name`", f"{path}.name")
-        self.names[item.call_id] = item.name
-        self._into("assistant", ToolCallBlock(item.call_id, item.name, item.arguments or ""))
+        call_id, carried = unpack_call_id(item.call_id)
+        self.names[call_id] = item.name
+        signature, source = (carried.payload, carried.source) if carried is not None else (None, None)
+        self._into("assistant", ToolCallBlock(call_id, item.name, item.arguments or "", signature, source))
 
     def _tool_output(self, item: _Item, path: str) -> None:
         if not item.call_id:
@@ -176,7 +185,8 @@ class InputReader:
         if item.output is None:
             raise invalid("missing required field `output`", f"{path}.output")
         content = _content_blocks(item.output, f"{path}.output")
-        result = ToolResultBlock(item.call_id, content, name=self.names.get(item.call_id))  # type: ignore[arg-type]
+        call_id = unpack_call_id(item.call_id)[0]
+        result = ToolResultBlock(call_id, content, name=self.names.get(call_id))  # type: ignore[arg-type]
         last = self.messages[-1] if self.messages else None
         if last is not None and last.role == "user" and _only_results(last):
             last.content.append(result)
@@ -196,7 +206,7 @@ def _reasoning_block(item: _Item, path: str) -> ThinkingBlock:
         text = "".join(p.text or "" for p in parts)
     else:
         text = ""
-    return ThinkingBlock(text, signature=item.encrypted_content, id=item.id or "")
+    return decode_thinking(text, item.encrypted_content, NAME, item.id or "")
 
 
 def _system_blocks(content: str | list[msgspec.Raw], path: str) -> list[TextBlock]:

@@ -11,6 +11,12 @@ Output items ↔ canonical blocks::
     message {content: [output_text | refusal]}               ↔  one TextBlock per content part
     function_call {call_id, name, arguments}                 ↔  ToolCallBlock(id=call_id, name, arguments)
     any other item (web_search_call, mcp_call, …)            ↔  UnknownBlock(raw item, source=ITEM_SOURCE)
+
+Decoded reasoning is labelled Responses' (``signature_source``). Encoding for a client
+(``encode_items``): a Responses reasoning block keeps its item id and ``encrypted_content``;
+another format's signature gets a fresh item id and rides packed in ``encrypted_content``,
+and a Gemini call signature rides packed in the function call's ``call_id``
+(``omniroute.canonical.envelope``; ``openai_responses_input`` unpacks both).
 """
 
 from __future__ import annotations
@@ -30,6 +36,7 @@ from omniroute.canonical import (
     UnknownBlock,
     Usage,
 )
+from omniroute.canonical.envelope import client_call_id, client_signature, is_own
 from omniroute.errors import ErrorKind, GatewayError
 
 NAME = "openai_responses"
@@ -163,7 +170,7 @@ def _message_blocks(item: OutputItem) -> list[Block]:
 
 
 def _reasoning_blocks(item: OutputItem) -> list[Block]:
-    return [ThinkingBlock(thinking_text(item), signature=item.encrypted_content, id=item.id or "")]
+    return [ThinkingBlock(thinking_text(item), item.encrypted_content, item.id or "", NAME)]
 
 
 def _call_blocks(item: OutputItem) -> list[Block]:
@@ -348,12 +355,21 @@ def encode_items(content: list[Block], rid: str, message_status: str = "complete
         message = None
         if kind is ThinkingBlock:
             summary = [SummaryText(block.thinking)] if block.thinking else []
-            items.append(ReasoningItem(block.id or item_id("rs", rid, len(items)), summary, block.signature))
+            items.append(reasoning_item(block, item_id("rs", rid, len(items)), summary))
         elif kind is ToolCallBlock:
-            items.append(FunctionCallItem(item_id("fc", rid, len(items)), block.id, block.name, block.arguments))
+            call_id = client_call_id(NAME, block.id, block.signature_source, block.signature)
+            items.append(FunctionCallItem(item_id("fc", rid, len(items)), call_id, block.name, block.arguments))
         elif kind is UnknownBlock and block.source == ITEM_SOURCE and isinstance(block.raw, dict):
             items.append(block.raw)
     return items
+
+
+def reasoning_item(block: ThinkingBlock, fresh_id: str, summary: list[SummaryText]) -> ReasoningItem:
+    """A reasoning item for a client: Responses' own keeps its id and encrypted content; another
+    format's state gets ``fresh_id`` and rides packed in ``encrypted_content``."""
+    own = is_own(block.signature_source, NAME)
+    encrypted = client_signature(NAME, block.signature_source, block.signature, block.id)
+    return ReasoningItem((block.id if own else None) or fresh_id, summary, encrypted)
 
 
 _encoder = msgspec.json.Encoder()

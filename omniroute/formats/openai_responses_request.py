@@ -4,7 +4,9 @@ The field table and what is lossy are in ``omniroute.formats.openai_responses``.
 become input items in order: user content parts are grouped into one ``message`` item until
 a tool result (→ ``function_call_output``) or a raw item interrupts; assistant text blocks are
 grouped into one ``message`` item of ``output_text`` parts; tool calls → ``function_call``;
-thinking with an ``id`` → ``reasoning`` (``encrypted_content`` = signature).
+thinking with an ``id`` that is Responses' own (``signature_source`` ``openai_responses`` or
+unknown) → ``reasoning`` (``encrypted_content`` = signature); another provider's thinking has no
+item here and is not sent (its signature would be refused).
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from omniroute.canonical import (
     ToolResultBlock,
     UnknownBlock,
 )
+from omniroute.canonical.envelope import is_own
 from omniroute.errors import ErrorKind, GatewayError
 from omniroute.formats.openai_responses_output import ITEM_SOURCE, NAME, SummaryText
 
@@ -241,7 +244,7 @@ def _item(b: Block) -> Any:
         return FunctionCallIn(b.id, b.name, b.arguments or "{}")
     if kind is ToolResultBlock:
         return FunctionCallOutputIn(b.tool_call_id, _tool_output(b.content))
-    if kind is ThinkingBlock and b.id is not None:
+    if kind is ThinkingBlock and b.id is not None and is_own(b.signature_source, NAME):
         summary = [SummaryText(b.thinking)] if b.thinking else []
         return ReasoningIn(summary, b.id or msgspec.UNSET, b.signature)
     if kind is UnknownBlock and b.source == ITEM_SOURCE and isinstance(b.raw, dict):

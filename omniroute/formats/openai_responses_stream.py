@@ -10,13 +10,15 @@ response.created                               MessageStart(id, model, created)
 response.in_progress / queued, ``.done`` of    — (their payload already arrived as deltas; a
 text, summary and parts                        ``.done`` with text no delta carried is replayed)
 output_item.added function_call                BlockStart(ToolCallBlock(call_id, name))
-output_item.added reasoning                    BlockStart(ThinkingBlock(id=item id))
+output_item.added reasoning                    BlockStart(ThinkingBlock(id=item id,
+                                               signature_source="openai_responses"))
 content_part.added output_text / refusal       BlockStart(TextBlock)
 output_text.delta, refusal.delta               TextDelta
 function_call_arguments.delta                  ArgumentsDelta
 reasoning_summary_text.delta,                  ThinkingDelta (summary parts after the first
 reasoning_text.delta                           are preceded by a "\\n\\n" delta)
-output_item.done reasoning                     SignatureDelta(encrypted_content), BlockStop
+output_item.done reasoning                     SignatureDelta(encrypted_content,
+                                               "openai_responses"), BlockStop
 content_part.done, output_item.done            BlockStop
 output_item.done of another item type          BlockStart(UnknownBlock(item)) + BlockStop
 response.completed / response.incomplete       MessageDelta(stop reason, usage), MessageStop
@@ -217,7 +219,7 @@ class StreamDecoder:
         if item.type == "function_call":
             self._tool_call = True
             return self._begin(_TOOL, out, -1, ToolCallBlock(item.call_id or item.id or "", item.name or ""))
-        return self._begin(_THINK, out, -1, ThinkingBlock("", id=item.id or ""))
+        return self._begin(_THINK, out, -1, ThinkingBlock("", id=item.id or "", signature_source=NAME))
 
     def _part_added(self, ev: _Event) -> list[Event]:
         if ev.part is None or ev.part.type not in ("output_text", "refusal"):
@@ -258,7 +260,8 @@ class StreamDecoder:
         if self._is_open(_THINK, ev.output_index):
             return []
         out = self._stop()
-        out.append(self._begin(_THINK, ev.output_index, -1, ThinkingBlock("", id=ev.item_id or "")))
+        block = ThinkingBlock("", id=ev.item_id or "", signature_source=NAME)
+        out.append(self._begin(_THINK, ev.output_index, -1, block))
         return out
 
     def _summary_part(self, ev: _Event) -> list[Event]:
@@ -294,7 +297,7 @@ class StreamDecoder:
             if text:
                 out.append(self._delta(ThinkingDelta(text)))
             if item.encrypted_content:
-                out.append(self._delta(SignatureDelta(item.encrypted_content)))
+                out.append(self._delta(SignatureDelta(item.encrypted_content, NAME)))
         out.extend(self._stop())
         return out
 

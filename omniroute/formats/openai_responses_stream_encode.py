@@ -16,6 +16,10 @@ The sequence the ``openai`` SDK (``client.responses.create(stream=True)`` and th
     response.completed | response.incomplete | response.failed  (full response + usage)
     StreamError → error {code, message, param}, then response.failed
 
+Reasoning state of another format: its signature deltas are collected and written packed
+(``omniroute.canonical.envelope``) as the reasoning item's ``encrypted_content``, under a fresh
+item id; a Gemini call signature is packed into the ``call_id`` when the call starts.
+
 ``sequence_number`` counts up from 0. The ``.done`` events repeat the whole text, so the
 encoder keeps the open block's pieces (inherent in the format). Text deltas are spliced into a
 prebuilt prefix (no dict per delta). Images, redacted thinking and ``Unknown`` events are
@@ -50,11 +54,13 @@ from omniroute.canonical import (
     UnknownBlock,
     Usage,
 )
+from omniroute.canonical.envelope import client_call_id, client_signature, collect, is_own
 from omniroute.errors import GatewayError
 from omniroute.formats._framing import encode_sse
 from omniroute.formats.openai_responses_output import (
     ERROR_CODES,
     ITEM_SOURCE,
+    NAME,
     ErrorOut,
     FunctionCallItem,
     MessageItem,
@@ -96,8 +102,8 @@ class StreamEncoder:
         "_prefix",
         "_rid",
         "_seq",
-        "_sig",
         "_started",
+        "_state",
         "_stop",
         "_summary",
         "_usage",
@@ -119,7 +125,7 @@ class StreamEncoder:
         self._kind = _NONE
         self._chunks: list[str] = []  # payload of the open block, for its .done events
         self._prefix = b""  # prebuilt delta event for the open block
-        self._sig: str | None = None
+        self._state = ThinkingBlock()  # the open reasoning block's signature, id and their source
         self._summary = False  # the open reasoning item has a summary part
         self._stop: StopReason | None = None
         self._usage: Usage | None = None
@@ -227,7 +233,8 @@ class StreamEncoder:
 
     def _open_call(self, block: ToolCallBlock) -> bytes:
         index = len(self._output)
-        item = FunctionCallItem(item_id("fc", self._rid, index), block.id, block.name, "", "in_progress")
+        call_id = client_call_id(NAME, block.id, block.signature_source, block.signature)
+        item = FunctionCallItem(item_id("fc", self._rid, index), call_id, block.name, "", "in_progress")
         out = self._emit("response.output_item.added", output_index=index, item=item)
         self._output.append(item)
         self._open_block(_TOOL, item, index, _prefix("response.function_call_arguments.delta", _head(item, index)))
@@ -235,12 +242,14 @@ class StreamEncoder:
 
     def _open_reasoning(self, block: ThinkingBlock) -> bytes:
         index = len(self._output)
-        item = ReasoningItem(block.id or item_id("rs", self._rid, index), [])
+        own = is_own(block.signature_source, NAME)
+        item = ReasoningItem((block.id if own else None) or item_id("rs", self._rid, index), [])
         out = self._emit("response.output_item.added", output_index=index, item=item)
         self._output.append(item)
         head = {**_head(item, index), "summary_index": 0}
         self._open_block(_THINK, item, index, _prefix("response.reasoning_summary_text.delta", head))
-        self._sig, self._summary = block.signature, False
+        self._state = ThinkingBlock(signature=block.signature, id=block.id, signature_source=block.signature_source)
+        self._summary = False
         return out + (self._thinking(block.thinking) if block.thinking else b"")
 
     def _open_block(self, kind: int, item: Any, at: int, prefix: bytes) -> None:
@@ -253,7 +262,7 @@ class StreamEncoder:
         if kind == _THINK and dtype is ThinkingDelta:
             return self._thinking(delta.thinking)
         if kind == _THINK and dtype is SignatureDelta:
-            self._sig = (self._sig or "") + delta.signature
+            self._state = collect(self._state, delta)
         return b""
 
     def _thinking(self, text: str) -> bytes:
@@ -283,7 +292,9 @@ class StreamEncoder:
             out = self._emit("response.reasoning_summary_text.done", **head, summary_index=0, text=text)
             part = SummaryText(text)
             out += self._emit("response.reasoning_summary_part.done", **head, summary_index=0, part=part)
-        item.summary, item.encrypted_content = ([SummaryText(text)] if self._summary else []), self._sig
+        state = self._state
+        item.summary = [SummaryText(text)] if self._summary else []
+        item.encrypted_content = client_signature(NAME, state.signature_source, state.signature, state.id)
         return out + self._emit("response.output_item.done", output_index=index, item=item)
 
     def _text_done(self, part: OutputText, text: str) -> bytes:

@@ -351,7 +351,7 @@ def test_decode_full_request() -> None:
     assert user.content[3] == DocumentBlock("application/pdf", "JVBERi0xLjQKJcOkw7zDtsOfCjIgMCBvYmoK", title="Report")
     assert user.content[4] == DocumentBlock("text/plain", text="The grass is green. The sky is blue.", title="Facts")
     assert assistant.content[0] == ThinkingBlock("The picture shows an ant. I should look up the weather.",
-                                                 "EqQBCgIYAhIM1gbcDa9GJwZA2b3hGgxBdjrk")
+                                                 "EqQBCgIYAhIM1gbcDa9GJwZA2b3hGgxBdjrk", signature_source="anthropic")
     assert type(assistant.content[1]) is RedactedThinkingBlock
     assert assistant.content[3] == ToolCallBlock("toolu_01A09q90qw90lq917835lq9", "get_weather",
                                                  '{"location":"San Francisco, CA","unit":"celsius"}')

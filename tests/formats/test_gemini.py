@@ -140,7 +140,10 @@ def test_signature_on_empty_final_part() -> None:
 
 def test_tool_call_stream() -> None:
     events = decode_chunks([load("tools.sse")])
-    assert [type(e) for e in events[1:5]] == [BlockStart, BlockDelta, BlockDelta, BlockStop]
+    # the call's signature rides on its BlockStart (it was a trailing SignatureDelta, which
+    # encoders that carry it in the call id could no longer place)
+    assert [type(e) for e in events[1:4]] == [BlockStart, BlockDelta, BlockStop]
+    assert events[1].block.signature_source == "gemini"
     (call,) = fold(events)["blocks"]
     assert call.name == "get_current_weather"
     assert json.loads(call.arguments) == {"location": "Boston, MA", "unit": "celsius"}
@@ -219,7 +222,8 @@ ROUND_TRIP_STREAMS = {
     "tools": stream_of(
         [TextBlock(""), TextDelta("Calling.")],
         [ToolCallBlock(id="call_abc", name="get_weather"), ArgumentsDelta('{"city": '), ArgumentsDelta('"Paris"}')],
-        [ToolCallBlock(id="toolu_01", name="get_time", signature="dG9vbHNpZw=="), ArgumentsDelta("{}")],
+        [ToolCallBlock(id="toolu_01", name="get_time", signature="dG9vbHNpZw==", signature_source="gemini"),
+         ArgumentsDelta("{}")],
         stop=StopReason.TOOL_USE,
         usage=Usage(50, 20),
     ),
@@ -330,9 +334,10 @@ SDK_RESPONSE = Response(
     id="resp-9",
     model="gemini-2.5-pro",
     content=[
-        ThinkingBlock("plan", signature="c2lnMQ=="),
+        ThinkingBlock("plan", signature="c2lnMQ==", signature_source="gemini"),
         TextBlock("Sunny."),
-        ToolCallBlock(id="call_x", name="get_weather", arguments='{"city":"Paris"}', signature="c2lnMg=="),
+        ToolCallBlock(id="call_x", name="get_weather", arguments='{"city":"Paris"}', signature="c2lnMg==",
+                      signature_source="gemini"),
     ],
     stop_reason=StopReason.TOOL_USE,
     usage=Usage(input_tokens=100, output_tokens=40, cached_tokens=30, reasoning_tokens=25),
@@ -407,7 +412,8 @@ def test_decode_response_prompt_blocked() -> None:
     "stop", [StopReason.END_TURN, StopReason.MAX_TOKENS, StopReason.CONTENT_FILTER, StopReason.ERROR]
 )
 def test_response_round_trip(stop: StopReason) -> None:
-    resp = Response(id="r", model="m", content=[TextBlock("hi"), ThinkingBlock("", signature="c2ln")], stop_reason=stop,
+    signed = ThinkingBlock("", signature="c2ln", signature_source="gemini")
+    resp = Response(id="r", model="m", content=[TextBlock("hi"), signed], stop_reason=stop,
                     usage=Usage(3, 4, cached_tokens=1, reasoning_tokens=2))  # fmt: skip
     body = fmt.encode_response(resp)
     parts = json.loads(body)["candidates"][0]["content"]["parts"]
@@ -605,7 +611,7 @@ def test_signature_on_text_part_round_trips_in_requests() -> None:
         b'{"contents":[{"role":"model","parts":[{"text":"Hi","thoughtSignature":"c2ln"}]},{"parts":[{"text":"ok"}]}]}'
     )
     req = fmt.decode_request(body)
-    assert req.messages[0].content == [TextBlock("Hi"), ThinkingBlock("", signature="c2ln")]
+    assert req.messages[0].content == [TextBlock("Hi"), ThinkingBlock("", signature="c2ln", signature_source="gemini")]
     assert json.loads(fmt.encode_request(req, "m"))["contents"][0]["parts"] == [
         {"text": "Hi", "thoughtSignature": "c2ln"}
     ]
