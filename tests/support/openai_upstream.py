@@ -28,11 +28,11 @@ from __future__ import annotations
 
 import asyncio
 import json
-import threading
-import time
 from typing import Any
 
 from aiohttp import web
+
+from tests.support.mock_server import MockServer
 
 WORDS = ["Hello", " from", " the", " mock", " upstream", "."]
 
@@ -71,43 +71,14 @@ def usage_chunk(model: str) -> bytes:
     return b"data: " + json.dumps(body).encode() + b"\n\n"
 
 
-class OpenAIUpstream:
+class OpenAIUpstream(MockServer):
     def __init__(self) -> None:
-        self.requests: list[dict[str, Any]] = []
-        self.headers: list[dict[str, str]] = []
+        super().__init__()
         self.disconnects = 0
-        self.loop = asyncio.new_event_loop()
-        self.port = 0
 
-    # -- lifecycle (runs in its own thread) ---------------------------------------
-    def start(self) -> OpenAIUpstream:
-        ready = threading.Event()
-        threading.Thread(target=self._run, args=(ready,), daemon=True).start()
-        ready.wait(10)
-        return self
-
-    def _run(self, ready: threading.Event) -> None:
-        asyncio.set_event_loop(self.loop)
-        app = web.Application()
+    def routes(self, app: web.Application) -> None:
         app.router.add_post("/v1/chat/completions", self.chat)
         app.router.add_get("/v1/models", self.models)
-        self.runner = web.AppRunner(app, handle_signals=False)
-        self.loop.run_until_complete(self.runner.setup())
-        site = web.TCPSite(self.runner, "127.0.0.1", 0)
-        self.loop.run_until_complete(site.start())
-        self.port = site._server.sockets[0].getsockname()[1]
-        ready.set()
-        self.loop.run_forever()
-
-    def stop(self) -> None:
-        """Stop serving: cancel handlers still sleeping (``hang``, ``stall``), then the loop."""
-
-        def halt() -> None:
-            for task in asyncio.all_tasks(self.loop):
-                task.cancel()
-            self.loop.call_soon(self.loop.stop)
-
-        self.loop.call_soon_threadsafe(halt)
 
     @property
     def base_url(self) -> str:
@@ -206,11 +177,3 @@ class OpenAIUpstream:
             self.disconnects += 1
             raise
         return resp
-
-    def wait_for(self, predicate: Any, timeout: float = 5.0) -> bool:
-        deadline = time.time() + timeout
-        while time.time() < deadline:
-            if predicate():
-                return True
-            time.sleep(0.02)
-        return predicate()
