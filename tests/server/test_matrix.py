@@ -64,23 +64,12 @@ PAIRS = [pytest.param(c, u, id=f"{c}->{u}") for c in CLIENTS for u in UPSTREAMS]
 #: (client, upstream) pairs whose thinking text the client does not see, by design, and why
 HIDDEN = {
     ("openai", "responses"): "reasoning_effort asks for effort, not for a visible summary (a Responses summary "
-                             "needs a verified organisation), and Responses shows none unless asked",
+    "needs a verified organisation), and Responses shows none unless asked",
     ("anthropic", "responses"): "with no `display` the Anthropic decoder leaves include_thoughts open and the "
-                                "Responses encoder asks for a summary only when it is true",
+    "Responses encoder asks for a summary only when it is true",
     ("ollama", "responses"): "think=true leaves include_thoughts and effort open: no `reasoning` is sent",
     ("ollama", "openai"): "think=true names no effort, and reasoning_effort is Chat's only reasoning switch",
 }
-
-# Known faults, (client, upstream) → why: none at present. (Reasoning state that a client
-# format has no field for — a Responses item id, another provider's signature, a Gemini call
-# signature — travels in an envelope: omniroute/canonical/envelope.py.)
-FAULTS: dict[tuple[str, str], str] = {}
-
-
-def known_fault(request: pytest.FixtureRequest, faults: dict[tuple[str, str], str], pair: tuple[str, str]) -> None:
-    if pair in faults:
-        request.applymarker(pytest.mark.xfail(strict=True, reason=faults[pair]))
-
 
 # ── fixtures ─────────────────────────────────────────────────────────────────────────────
 
@@ -103,11 +92,19 @@ def mocks() -> Iterator[dict[str, Any]]:
 def matrix_gateway(tmp_path_factory: pytest.TempPathFactory, mocks: dict[str, Any]) -> Iterator[RunningGateway]:
     gw = RunningGateway(
         tmp_path_factory.mktemp("matrix-gw"),
-        "--first-byte-timeout", "3", "--stream-idle-timeout", "3", "--connect-timeout", "2",
+        "--first-byte-timeout",
+        "3",
+        "--stream-idle-timeout",
+        "3",
+        "--connect-timeout",
+        "2",
     )
     gw.add_openai_upstream(mocks["openai"].base_url, prefix="mock")
     for provider, name in (
-        ("anthropic", "anthropic"), ("gemini", "gemini"), ("openai-responses", "responses"), ("ollama", "ollama")
+        ("anthropic", "anthropic"),
+        ("gemini", "gemini"),
+        ("openai-responses", "responses"),
+        ("ollama", "ollama"),
     ):
         body = {"provider": provider, "apiKey": "sk-upstream", "baseUrl": mocks[name].base_url}
         conn = gw.api("POST", "/api/providers", body)
@@ -144,8 +141,13 @@ def tool_exchange(upstream: str, body: dict[str, Any]) -> tuple[Any, str, dict[s
     if upstream == "anthropic":
         turn = next(m for m in body["messages"] if m["role"] == "assistant")
         use = next(b for b in turn["content"] if b["type"] == "tool_use")
-        result = next(b for m in body["messages"] if m["role"] == "user" and isinstance(m["content"], list)
-                      for b in m["content"] if b["type"] == "tool_result")
+        result = next(
+            b
+            for m in body["messages"]
+            if m["role"] == "user" and isinstance(m["content"], list)
+            for b in m["content"]
+            if b["type"] == "tool_result"
+        )
         return use["id"], use["name"], use["input"], result["tool_use_id"], _text(result.get("content", ""))
     if upstream == "gemini":
         turn = next(c for c in body["contents"] if c.get("role") == "model")
@@ -184,9 +186,7 @@ def call_signature_sent_back(body: dict[str, Any]) -> str | None:
 
 @pytest.mark.parametrize("stream", [False, True], ids=["json", "stream"])
 @pytest.mark.parametrize(("client", "upstream"), PAIRS)
-def test_text(
-    request: pytest.FixtureRequest, clients: dict[str, Any], client: str, upstream: str, stream: bool
-) -> None:
+def test_text(clients: dict[str, Any], client: str, upstream: str, stream: bool) -> None:
     c, u = clients[client], UPSTREAMS[upstream]
     answer = c.ask(u.id(), Ask(stream=stream))
     assert answer.text == TEXT
@@ -198,9 +198,7 @@ def test_text(
 
 @pytest.mark.parametrize("stream", [False, True], ids=["json", "stream"])
 @pytest.mark.parametrize(("client", "upstream"), PAIRS)
-def test_max_tokens_stop(
-    request: pytest.FixtureRequest, clients: dict[str, Any], client: str, upstream: str, stream: bool
-) -> None:
+def test_max_tokens_stop(clients: dict[str, Any], client: str, upstream: str, stream: bool) -> None:
     c, u = clients[client], UPSTREAMS[upstream]
     answer = c.ask(u.id(), Ask(max_tokens=16, stream=stream))
     assert answer.text == "".join(WORDS[:2])
@@ -211,7 +209,10 @@ def test_max_tokens_stop(
 @pytest.mark.parametrize("stream", [False, True], ids=["json", "stream"])
 @pytest.mark.parametrize(("client", "upstream"), PAIRS)
 def test_tool_round_trip(
-    request: pytest.FixtureRequest, clients: dict[str, Any], mocks: dict[str, Any], client: str, upstream: str,
+    clients: dict[str, Any],
+    mocks: dict[str, Any],
+    client: str,
+    upstream: str,
     stream: bool,
 ) -> None:
     c, u = clients[client], UPSTREAMS[upstream]
@@ -234,12 +235,14 @@ def test_tool_round_trip(
 @pytest.mark.parametrize("stream", [False, True], ids=["json", "stream"])
 @pytest.mark.parametrize(("client", "upstream"), PAIRS)
 def test_thinking(
-    request: pytest.FixtureRequest, clients: dict[str, Any], mocks: dict[str, Any], client: str, upstream: str,
+    clients: dict[str, Any],
+    mocks: dict[str, Any],
+    client: str,
+    upstream: str,
     stream: bool,
 ) -> None:
     c, u = clients[client], UPSTREAMS[upstream]
     pair = (client, upstream)
-    known_fault(request, FAULTS, pair)
     first = c.ask(u.id(), Ask(thinking=True, stream=stream))
     assert first.text == TEXT and first.stop == c.stops["end"] and not first.stray_errors
     assert first.thinking == ("" if pair in HIDDEN else THOUGHT)
@@ -254,13 +257,15 @@ def test_thinking(
 @pytest.mark.parametrize("stream", [False, True], ids=["json", "stream"])
 @pytest.mark.parametrize(("client", "upstream"), PAIRS)
 def test_thinking_tool_loop(
-    request: pytest.FixtureRequest, clients: dict[str, Any], mocks: dict[str, Any], client: str, upstream: str,
+    clients: dict[str, Any],
+    mocks: dict[str, Any],
+    client: str,
+    upstream: str,
     stream: bool,
 ) -> None:
     """The agent loop with thinking on: the signed turn that called the tool goes back whole."""
     c, u = clients[client], UPSTREAMS[upstream]
     pair = (client, upstream)
-    known_fault(request, FAULTS, pair)
     first = c.ask(u.id(), Ask(tools=True, thinking=True, stream=stream))
     assert [name for _, name, _ in first.calls] == ["get_weather"]
     assert first.thinking == ("" if pair in HIDDEN else THOUGHT)
@@ -317,28 +322,36 @@ def _ollama_end(body: bytes) -> None:
 #: client → (path, body, what a complete stream ends with); ``{model}`` is filled in
 RAW_STREAMS: dict[str, tuple[str, dict[str, Any], Any]] = {
     "openai": ("/v1/chat/completions", {"messages": [{"role": "user", "content": "hi"}], "stream": True}, _chat_end),
-    "anthropic": ("/v1/messages", {"max_tokens": 64, "messages": [{"role": "user", "content": "hi"}], "stream": True},
-                  _anthropic_end),
+    "anthropic": (
+        "/v1/messages",
+        {"max_tokens": 64, "messages": [{"role": "user", "content": "hi"}], "stream": True},
+        _anthropic_end,
+    ),
     "responses": ("/v1/responses", {"input": "hi", "stream": True}, _responses_end),
-    "gemini": ("/v1beta/models/{model}:streamGenerateContent?alt=sse", {"contents": [{"parts": [{"text": "hi"}]}]},
-               _gemini_end),
-    "gemini-array": ("/v1beta/models/{model}:streamGenerateContent", {"contents": [{"parts": [{"text": "hi"}]}]},
-                     _gemini_end),
+    "gemini": (
+        "/v1beta/models/{model}:streamGenerateContent?alt=sse",
+        {"contents": [{"parts": [{"text": "hi"}]}]},
+        _gemini_end,
+    ),
+    "gemini-array": (
+        "/v1beta/models/{model}:streamGenerateContent",
+        {"contents": [{"parts": [{"text": "hi"}]}]},
+        _gemini_end,
+    ),
     "ollama": ("/api/chat", {"messages": [{"role": "user", "content": "hi"}]}, _ollama_end),
 }
 
 
 @pytest.mark.parametrize("upstream", list(UPSTREAMS))
 @pytest.mark.parametrize("client", list(RAW_STREAMS))
-def test_stream_wire_ends_cleanly(
-    request: pytest.FixtureRequest, matrix_gateway: RunningGateway, client: str, upstream: str
-) -> None:
+def test_stream_wire_ends_cleanly(matrix_gateway: RunningGateway, client: str, upstream: str) -> None:
     """Below the SDKs (some skip what follows their end marker): a complete stream ends with its
     format's end event and carries no error event."""
     path, body, check = RAW_STREAMS[client]
     model = UPSTREAMS[upstream].id()
-    resp = matrix_gateway.http.post(path.format(model=model), json={**body, "model": model} if "{" not in path
-                                    else body)
+    resp = matrix_gateway.http.post(
+        path.format(model=model), json={**body, "model": model} if "{" not in path else body
+    )
     assert resp.status_code == 200, resp.text
     check(resp.content)
 
