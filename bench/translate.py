@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import statistics
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from omniroute.canonical import Message, Request, Response, StopReason, TextBlock, TextDelta, Usage
@@ -117,33 +118,35 @@ def per_request_us(upstream: str, client: str, repeat: int, rounds: int) -> tupl
     return statistics.median(req_samples), statistics.median(resp_samples)
 
 
+def print_table(title: str, cell: Callable[[str, str], str]) -> None:
+    """One markdown table: rows are upstream formats, columns client formats."""
+    print(f"\n{title}\n")
+    print("| upstream \\ client | " + " | ".join(ORDER) + " |")
+    print("|---|" + "---:|" * len(ORDER))
+    for up in ORDER:
+        print(f"| {up} | " + " | ".join(cell(up, cl) for cl in ORDER) + " |")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--repeat", type=int, default=7)
     parser.add_argument("--rounds", type=int, default=2000)
     args = parser.parse_args()
     frames = {name: frames_of(name) for name in ORDER}
-    print("per streamed text delta, µs (rows: upstream, columns: client)\n")
-    print("| upstream \\ client | " + " | ".join(ORDER) + " |")
-    print("|---|" + "---:|" * len(ORDER))
-    for up in ORDER:
-        cells = [f"{per_delta_us(up, cl, frames[up], args.repeat, args.rounds):.2f}" for cl in ORDER]
-        print(f"| {up} | " + " | ".join(cells) + " |")
-    print("\nwhole text stream / its text deltas, µs (framing events included)\n")
-    print("| upstream \\ client | " + " | ".join(ORDER) + " |")
-    print("|---|" + "---:|" * len(ORDER))
-    for up in ORDER:
-        cells = [f"{per_event_us(up, cl, frames[up], args.repeat):.2f}" for cl in ORDER]
-        print(f"| {up} | " + " | ".join(cells) + " |")
-    print("\nper request, µs: request decode+encode / response decode+encode\n")
-    print("| upstream \\ client | " + " | ".join(ORDER) + " |")
-    print("|---|" + "---:|" * len(ORDER))
-    for up in ORDER:
-        cells = []
-        for cl in ORDER:
-            req_us, resp_us = per_request_us(up, cl, args.repeat, args.rounds)
-            cells.append(f"{req_us:.1f} / {resp_us:.1f}")
-        print(f"| {up} | " + " | ".join(cells) + " |")
+
+    def request_cell(up: str, cl: str) -> str:
+        req_us, resp_us = per_request_us(up, cl, args.repeat, args.rounds)
+        return f"{req_us:.1f} / {resp_us:.1f}"
+
+    print_table(
+        "per streamed text delta, µs (rows: upstream, columns: client)",
+        lambda up, cl: f"{per_delta_us(up, cl, frames[up], args.repeat, args.rounds):.2f}",
+    )
+    print_table(
+        "whole text stream / its text deltas, µs (framing events included)",
+        lambda up, cl: f"{per_event_us(up, cl, frames[up], args.repeat):.2f}",
+    )
+    print_table("per request, µs: request decode+encode / response decode+encode", request_cell)
 
 
 if __name__ == "__main__":
