@@ -36,6 +36,7 @@ class ConnectionInput(msgspec.Struct, forbid_unknown_fields=True, rename="camel"
     enabled: bool = True
     priority: int = 0
     models: list[str] = msgspec.field(default_factory=list)
+    passthrough_models: bool = False
 
 
 class ConnectionPatch(msgspec.Struct, forbid_unknown_fields=True, rename="camel"):
@@ -45,6 +46,7 @@ class ConnectionPatch(msgspec.Struct, forbid_unknown_fields=True, rename="camel"
     enabled: bool | None = None
     priority: int | None = None
     models: list[str] | None = None
+    passthrough_models: bool | None = None
 
 
 class NodeInput(msgspec.Struct, forbid_unknown_fields=True, rename="camel"):
@@ -120,6 +122,7 @@ def connection_record(
         enabled=data.enabled,
         priority=data.priority,
         models=data.models,
+        passthrough_models=data.passthrough_models,
         source=source,
         created_at=time.time(),
     )

@@ -59,10 +59,27 @@ def rewrite_model(body: bytes, client_model: str, upstream_model: str) -> bytes:
     return msgspec.json.encode(data)
 
 
-async def open_upstream(gw: Gateway, target: Target, url: str, body: bytes) -> H1Response:
-    """POST ``body``; errors (including HTTP ≥ 400) raise ``GatewayError``."""
+def clamp_max_tokens(body: bytes, fmt: Any, limit: int) -> bytes:
+    """The client body with its max output tokens cut to ``limit`` (the model's output limit),
+    wherever its format keeps them (``MAX_TOKENS_PATHS``); called only when they exceed it."""
+    data = msgspec.json.decode(body)
+    for path in fmt.MAX_TOKENS_PATHS:
+        holder = data
+        for key in path[:-1]:
+            holder = holder.get(key) if isinstance(holder, dict) else None
+        if isinstance(holder, dict) and isinstance(holder.get(path[-1]), int) and holder[path[-1]] > limit:
+            holder[path[-1]] = limit
+    return msgspec.json.encode(data)
+
+
+async def open_upstream(
+    gw: Gateway, target: Target, url: str, body: bytes, headers: dict[str, str] | None = None
+) -> H1Response:
+    """POST ``body`` (``headers``: the client's forwarded ones, over the target's); errors
+    (including HTTP ≥ 400) raise ``GatewayError``."""
     try:
-        resp = await gw.upstream.request("POST", url, target.headers, body)
+        resp = await gw.upstream.request("POST", url, {**target.headers, **headers} if headers else target.headers,
+                                         body)
     except UPSTREAM_ERRORS as exc:
         raise map_exception(exc, target.provider) from None
     if resp.status >= 400:
@@ -79,12 +96,14 @@ async def read_all(resp: H1Response, target: Target) -> bytes:
         raise map_exception(exc, target.provider) from None
 
 
-async def attempt(gw: Gateway, route: Route, body: bytes, stream: bool) -> tuple[Target, H1Response]:
+async def attempt(
+    gw: Gateway, route: Route, body: bytes, stream: bool, headers: dict[str, str] | None = None
+) -> tuple[Target, H1Response]:
     """Try the route's accounts in order; the first that answers wins."""
     last: GatewayError | None = None
     for target in route.targets:
         try:
-            return target, await open_upstream(gw, target, target.chat_url(route.model, stream), body)
+            return target, await open_upstream(gw, target, target.chat_url(route.model, stream), body, headers)
         except GatewayError as err:
             last = err
             if not err.fallback:

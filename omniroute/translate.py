@@ -7,7 +7,16 @@ Streams are re-encoded event by event as reads arrive: the upstream's framer (SS
 ``formats._framing``) yields whole frames, B's decoder turns each into canonical events and
 A's encoder writes them; nothing waits for the end of the answer. A broken, stalled or
 truncated upstream stream ends the client's stream with A's own error event. When A and B
-are the same format the request never comes here (``pipeline`` relays the bytes).
+are the same format the request comes here only when the answer must be re-framed (a Gemini
+JSON-array stream); otherwise ``pipeline`` relays the bytes.
+
+Before encoding, a cross-format request is checked and fitted:
+
+1. ``refuse_foreign``: the client's own extras that B cannot honour and whose silent loss
+   would change the answer are a 400 naming the field (each format's ``REFUSED_ACROSS``);
+   every other extra of A stays out of B's body, since encoders read only their own.
+2. ``providers.fit.fit_request``: images, max tokens, reasoning, cache hints and a forced
+   tool choice fitted to the row and model (its module table).
 """
 
 from __future__ import annotations
@@ -19,12 +28,13 @@ from typing import Any
 
 import msgspec
 
-from omniroute.canonical import Event, ImageBlock, MessageStop, Request, StreamError
+from omniroute.canonical import Event, MessageStop, Request, StreamError
 from omniroute.errors import ErrorKind, GatewayError
 from omniroute.formats._framing import NDJSONDecoder, SSEDecoder
 from omniroute.formats.registry import FORMATS
 from omniroute.gateway import Gateway
 from omniroute.pipeline import attempt, close_on_disconnect, read_all
+from omniroute.providers.fit import fit_request
 from omniroute.routing.registry import Route
 from omniroute.server.http import JSON_HEADERS, NDJSON_HEADERS, SSE_HEADERS
 from omniroute.transport import map_exception
@@ -41,11 +51,17 @@ async def translated(
     req: Request,
     route: Route,
     make_encoder: Callable[[], Any] | None = None,
+    headers: dict[str, str] | None = None,
 ) -> None:
-    """Serve a canonical request ``req`` decoded from ``client`` over ``route``."""
+    """Serve a canonical request ``req`` decoded from ``client`` over ``route``; ``headers``
+    are the client's forwarded ones, sent only to an upstream of the client's format."""
     upstream = FORMATS[route.spec.format]
-    check_capabilities(route, req)
-    target, resp = await attempt(gw, route, upstream.encode_request(req, route.model), req.stream)
+    if upstream is not client:
+        refuse_foreign(req, client, route)
+        headers = None
+    fit_request(req, route.spec, route.model, route.info)
+    body = upstream.encode_request(req, route.model)
+    target, resp = await attempt(gw, route, body, req.stream, headers)
     if not req.stream:
         answer = upstream.decode_response(await read_all(resp, target))
         answer.model = req.model
@@ -112,9 +128,17 @@ def _encode_fault(encoder: Any, err: GatewayError) -> bytes:
     return encoder.encode(event)
 
 
-def check_capabilities(route: Route, req: Request) -> None:
-    """Refuse (400) what the route's provider cannot take, rather than dropping it silently."""
-    if route.spec.text_only and any(type(b) is ImageBlock for m in req.messages for b in m.content):
-        raise GatewayError(
-            ErrorKind.UNSUPPORTED, f"provider '{route.spec.id}' does not accept images", param="messages"
-        )
+def refuse_foreign(req: Request, client: ModuleType, route: Route) -> None:
+    """400 for an extra of the client's format that the route's format cannot honour."""
+    own = req.extra.get(client.NAME)
+    if not own:
+        return
+    for key, refused in client.REFUSED_ACROSS.items():
+        if key in own and (field := refused(own[key])) is not None:
+            raise GatewayError(
+                ErrorKind.UNSUPPORTED,
+                f"'{field}' is not supported on this route: provider '{route.spec.id}' speaks "
+                f"{route.spec.format}, which has no equivalent",
+                param=field,
+                code="unsupported_parameter",
+            )

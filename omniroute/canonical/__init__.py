@@ -16,6 +16,7 @@ from omniroute.canonical.content import (
     ToolCallBlock,
     ToolResultBlock,
     UnknownBlock,
+    standard_base64,
     text_of,
 )
 from omniroute.canonical.request import (
@@ -26,6 +27,7 @@ from omniroute.canonical.request import (
     Tool,
     ToolChoice,
     ToolChoiceMode,
+    system_reminder,
 )
 from omniroute.canonical.response import Response, StopReason, Usage
 from omniroute.canonical.stream import (
@@ -81,5 +83,7 @@ __all__ = [
     "Unknown",
     "UnknownBlock",
     "Usage",
+    "standard_base64",
+    "system_reminder",
     "text_of",
 ]

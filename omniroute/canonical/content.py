@@ -7,7 +7,9 @@ format needs to round-trip (signatures, ids, cache hints). Tag field: ``type``.
 block                 what it carries / which formats have it
 ====================  =====================================================================
 ``text``              plain text; ``cache_control`` (Anthropic cache hint) preserved
-``image``             ``url`` *or* ``data`` (base64) + ``media_type``; all formats but
+``image``             ``url`` *or* ``data`` (standard base64, RFC 4648 §4: decoders of a
+                      format that may send the URL-safe alphabet convert with
+                      ``standard_base64``) + ``media_type``; all formats but
                       Ollama URLs (Ollama takes base64 only)
 ``document``          ``data``/``url`` + ``media_type`` (PDF...), Anthropic/Gemini/Responses
 ``thinking``          reasoning text + ``signature`` (Anthropic signature, Gemini thought
@@ -114,3 +116,20 @@ Block = (
 def text_of(blocks: list[Block]) -> str:
     """Concatenated text of the ``text`` blocks (for formats that only carry a string)."""
     return "".join(b.text for b in blocks if type(b) is TextBlock)
+
+
+_URLSAFE = str.maketrans("-_", "+/")
+
+
+def standard_base64(data: str) -> str:
+    """``data`` in the standard base64 alphabet with padding (RFC 4648 §4).
+
+    The google-genai SDK writes ``inlineData.data`` URL-safe (§5, ``-`` and ``_``); the
+    OpenAI, Responses, Anthropic and Ollama fields take only the standard alphabet (a real
+    Ollama server refuses the other). Standard input is returned as it is.
+    """
+    if "-" in data or "_" in data:
+        data = data.translate(_URLSAFE)
+    elif len(data) % 4 == 0:
+        return data
+    return data + "=" * (-len(data) % 4)

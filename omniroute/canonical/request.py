@@ -22,10 +22,19 @@ response_format       response_format  output_format       text.format          
                                                                                 responseSchema
 ====================  ===============  ==================  ===================  ==================  ===============
 
-Roles: ``user``, ``assistant`` (system lives in ``system``). Tool results are
-``tool_result`` blocks inside a ``user`` message (OpenAI ``tool`` messages fold into it).
-``extra`` keeps top-level fields of the client body the canonical form has no slot for, so a
-same-format upstream can get them back.
+Roles: ``user``, ``assistant`` and ``system``. The system prompt — every system/developer
+message before the first user or assistant turn — lives in ``Request.system``; a ``system``
+*message* is one that comes later, mid-conversation (Anthropic ``role: "system"`` under the
+``mid-conversation-system`` beta, an OpenAI/Responses/Ollama system or developer message after
+the first turn). Encoders put it at its position where the format has a place for one
+(OpenAI Chat, Responses and Ollama system messages) and fold it into the next user turn as
+a ``<system-reminder>`` text block where it has none (Anthropic without the beta, Gemini):
+``system_reminder``. Tool results are ``tool_result`` blocks inside a ``user`` message
+(OpenAI ``tool`` messages fold into it).
+``extra`` keeps top-level fields of the client body the canonical form has no slot for, under
+the client format's name (``extra["anthropic"]``, ``extra["openai_chat"]`` …), so a
+same-format upstream can get them back and no other format ever sees them
+(each format's ``REFUSED_ACROSS`` table says which of them refuse a cross-format route).
 """
 
 from __future__ import annotations
@@ -39,7 +48,7 @@ from omniroute.canonical.content import Block, TextBlock
 
 
 class Message(msgspec.Struct, omit_defaults=True):
-    role: Literal["user", "assistant"]
+    role: Literal["user", "assistant", "system"]
     content: list[Block] = msgspec.field(default_factory=list)
     name: str | None = None
 
@@ -98,3 +107,10 @@ class Request(msgspec.Struct, omit_defaults=True):
     user: str | None = None
     metadata: dict[str, Any] | None = None
     extra: dict[str, Any] = msgspec.field(default_factory=dict)
+
+
+def system_reminder(msg: Message) -> TextBlock:
+    """A mid-conversation system message as a text block of a user turn, for formats that
+    have no system message at that position (the shape Claude Code itself falls back to)."""
+    text = "".join(b.text for b in msg.content if type(b) is TextBlock)
+    return TextBlock(f"<system-reminder>\n{text}\n</system-reminder>")

@@ -128,6 +128,7 @@ from omniroute.formats.anthropic_request import (
     decode_count_tokens_request,
     decode_request,
     encode_request,
+    fold_system_messages,
 )
 from omniroute.formats.anthropic_stream import StreamDecoder
 from omniroute.formats.anthropic_stream_encoder import MessageOut, StreamEncoder, stream_error_bytes
@@ -149,8 +150,12 @@ from omniroute.formats.anthropic_wire import (
 
 __all__ = [
     "EFFORT_BUDGETS",
+    "FORWARD_HEADERS",
     "FRAMING",
+    "MAX_TOKENS_PATHS",
+    "MID_CONVERSATION_BETA",
     "NAME",
+    "REFUSED_ACROSS",
     "StreamDecoder",
     "StreamEncoder",
     "decode_count_tokens",
@@ -164,10 +169,29 @@ __all__ = [
     "encode_response",
     "encode_stream_error",
     "estimate_tokens",
+    "fold_system_messages",
 ]
 
 NAME = "anthropic"
 FRAMING = "sse"
+
+#: This format's extras that refuse a route to another upstream format (400, naming the
+#: field): state or tools only Anthropic's servers hold, where dropping them would change the
+#: answer. Every other extra (``context_management``, ``service_tier``, ``inference_geo``,
+#: server ``tools``, leftover ``output_config`` keys …) is dropped on such a route.
+#: where a request body holds its max output tokens (``pipeline.clamp_max_tokens``)
+MAX_TOKENS_PATHS: tuple[tuple[str, ...], ...] = (("max_tokens",),)
+#: request headers that change this API's meaning: forwarded to upstreams of this format only
+#: (the client's ``anthropic-version`` replaces the row's); credentials and hop-by-hop
+#: headers never are
+FORWARD_HEADERS = (b"anthropic-beta", b"anthropic-version")
+#: the beta that lets ``messages`` hold ``role: "system"`` (Claude Code sends it)
+MID_CONVERSATION_BETA = "mid-conversation-system-2026-04-07"
+
+REFUSED_ACROSS = {
+    "mcp_servers": lambda v: "mcp_servers" if v else None,  # tools run by Anthropic's MCP connector
+    "container": lambda v: "container" if v else None,  # a code-execution container's state
+}
 
 
 # ── responses ────────────────────────────────────────────────────────────────────────────
@@ -307,7 +331,7 @@ def estimate_tokens(req: Request) -> int:
             chars, fixed = chars + c, fixed + f
     for tool in req.tools:
         chars += len(tool.name) + len(tool.description or "") + len(json_encode(tool.parameters or {}))
-    server_tools = req.extra.get("tools") or []
+    server_tools = (req.extra.get(NAME) or {}).get("tools") or []
     chars += len(json_encode(server_tools))
     return fixed + math.ceil(chars / CHARS_PER_TOKEN)
 

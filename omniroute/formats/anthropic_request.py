@@ -2,8 +2,18 @@
 
 Decoding parses the body once into a dict, converts the typed top-level fields into
 ``_Request`` (so errors name their path) and keeps every other top-level field in
-``Request.extra``. Encoding builds a plain dict: the request is a sparse, open-ended object
-(``extra`` fields are merged back in), which a fixed Struct cannot express.
+``Request.extra["anthropic"]``. Encoding builds a plain dict: the request is a sparse,
+open-ended object (this format's own extras are merged back in), which a fixed Struct cannot
+express.
+
+Mid-conversation system messages (``role: "system"`` inside ``messages``, the
+``mid-conversation-system-2026-04-07`` beta) decode to canonical ``system`` messages at their
+position. Encoding cannot know that an upstream takes that beta (Anthropic-compatible
+services do not), so it folds each into the following user turn as a ``<system-reminder>``
+text block — what Claude Code itself sends when the beta is refused. A same-format request
+is relayed as bytes with the client's ``anthropic-beta`` header, so it keeps the role where
+the row takes it (``ProviderSpec.mid_conversation_system``); ``fold_system_messages`` does the
+same fold on the raw body for rows that do not.
 """
 
 from __future__ import annotations
@@ -21,9 +31,10 @@ from omniroute.canonical import (
     Tool,
     ToolChoice,
     ToolChoiceMode,
+    system_reminder,
 )
 from omniroute.errors import ErrorKind, GatewayError
-from omniroute.formats.anthropic_wire import convert, decode_block, encode_block, invalid, json_encode
+from omniroute.formats.anthropic_wire import SOURCE, convert, decode_block, encode_block, invalid, json_encode
 
 #: reasoning effort without a budget → ``thinking.budget_tokens``
 EFFORT_BUDGETS: dict[str, int] = {
@@ -42,7 +53,7 @@ PositiveInt = Annotated[int, msgspec.Meta(ge=1)]
 
 
 class _Msg(msgspec.Struct):
-    role: Literal["user", "assistant"]
+    role: Literal["user", "assistant", "system"]
     content: str | list[Any]
 
 
@@ -123,7 +134,7 @@ def _decode(body: bytes, require_max_tokens: bool) -> Request:
         raise GatewayError(ErrorKind.INVALID_REQUEST, f"request body is not valid JSON: {exc}") from None
     w = convert(top, _Request, "")
     if require_max_tokens and w.max_tokens is None:
-        raise GatewayError(ErrorKind.INVALID_REQUEST, "missing required field `max_tokens`", param="max_tokens")
+        raise GatewayError(ErrorKind.INVALID_REQUEST, "max_tokens: Field required", param="max_tokens")
     extra = {k: v for k, v in top.items() if k not in _KNOWN}
     req = Request(
         model=w.model,
@@ -138,17 +149,26 @@ def _decode(body: bytes, require_max_tokens: bool) -> Request:
         stop=w.stop_sequences or [],
         stream=w.stream,
         include_usage=True,  # Anthropic streams always carry usage
-        extra=extra,
+        extra={SOURCE: extra},
     )
     _decode_metadata(w.metadata, req)
-    _decode_output(w, req)
+    _decode_output(w, req, extra)
+    if not extra:
+        req.extra = {}
     return req
 
 
 def _decode_message(m: _Msg, i: int) -> Message:
     if isinstance(m.content, str):
         return Message(m.role, [TextBlock(m.content)])
-    return Message(m.role, [decode_block(raw, f"messages[{i}].content[{j}]") for j, raw in enumerate(m.content)])
+    blocks = [decode_block(raw, f"messages[{i}].content[{j}]") for j, raw in enumerate(m.content)]
+    if m.role == "system":
+        for j, block in enumerate(blocks):
+            if type(block) is not TextBlock:
+                path = f"messages[{i}].content[{j}]"
+                raise GatewayError(ErrorKind.INVALID_REQUEST, f"{path}: system messages may only hold text blocks",
+                                   param=path)
+    return Message(m.role, blocks)
 
 
 def _decode_system(system: str | list[_SystemText] | None) -> list[TextBlock]:
@@ -193,7 +213,7 @@ def _decode_metadata(metadata: dict[str, Any] | None, req: Request) -> None:
     req.metadata = rest or None
 
 
-def _decode_output(w: _Request, req: Request) -> None:
+def _decode_output(w: _Request, req: Request, extra: dict[str, Any]) -> None:
     """``thinking`` + ``output_config`` (effort, format) + beta ``output_format``."""
     config = dict(w.output_config or {})
     fmt = config.pop("format", None)
@@ -201,9 +221,9 @@ def _decode_output(w: _Request, req: Request) -> None:
     if fmt_wire is not None and fmt_wire.type == "json_schema":
         req.response_format = ResponseFormat("json_schema", fmt_wire.schema)
     if w.thinking is not None:
-        req.reasoning = _decode_thinking(w.thinking, config, req.extra)
+        req.reasoning = _decode_thinking(w.thinking, config, extra)
     if config:
-        req.extra["output_config"] = config
+        extra["output_config"] = config
 
 
 def _decode_thinking(raw: dict[str, Any], config: dict[str, Any], extra: dict[str, Any]) -> Reasoning | None:
@@ -227,6 +247,7 @@ def _decode_thinking(raw: dict[str, Any], config: dict[str, Any], extra: dict[st
 
 def encode_request(req: Request, model: str) -> bytes:
     """Canonical → an Anthropic ``/v1/messages`` body (see the module tables for defaults)."""
+    own: dict[str, Any] = req.extra.get(SOURCE) or {}
     thinking, budget = _encode_thinking(req)
     messages = encode_messages(req.messages)
     if budget > 0 and _unsigned_tool_turn(messages):
@@ -236,7 +257,7 @@ def encode_request(req: Request, model: str) -> bytes:
     if system:
         body["system"] = _encode_system(system)
     body["messages"] = messages
-    _encode_tools(req, body)
+    _encode_tools(req, own, body)
     _encode_sampling(req, body, thinking_on=budget > 0)
     if thinking is not None:
         body["thinking"] = thinking
@@ -247,7 +268,7 @@ def encode_request(req: Request, model: str) -> bytes:
         body["metadata"] = {"user_id": req.user}
     if req.stream:
         body["stream"] = True
-    _merge_extra(req.extra, body)
+    _merge_extra(own, body)
     return json_encode(body)
 
 
@@ -258,18 +279,24 @@ def _encode_system(system: list[TextBlock]) -> str | list[dict[str, Any]]:
 
 
 def encode_messages(messages: list[Message]) -> list[dict[str, Any]]:
-    """Blocks Anthropic cannot carry are dropped, then consecutive same-role messages merged
-    (Anthropic requires alternation) and tool results moved first in each user turn."""
+    """Blocks Anthropic cannot carry are dropped, system messages folded into the user turn
+    (a ``<system-reminder>`` block), then consecutive same-role messages merged (Anthropic
+    requires alternation) and tool results moved first in each user turn."""
     out: list[dict[str, Any]] = []
     for i, msg in enumerate(messages):
         path = f"messages[{i}].content"
-        blocks = [w for j, b in enumerate(msg.content) if (w := encode_block(b, f"{path}[{j}]")) is not None]
+        role = msg.role
+        if role == "system":
+            role, content = "user", [system_reminder(msg)]
+        else:
+            content = msg.content
+        blocks = [w for j, b in enumerate(content) if (w := encode_block(b, f"{path}[{j}]")) is not None]
         if not blocks:
             continue
-        if out and out[-1]["role"] == msg.role:
+        if out and out[-1]["role"] == role:
             out[-1]["content"].extend(blocks)
         else:
-            out.append({"role": msg.role, "content": blocks})
+            out.append({"role": role, "content": blocks})
     for m in out:
         if m["role"] == "user" and any(type(b) is dict and b["type"] == "tool_result" for b in m["content"]):
             m["content"].sort(key=lambda b: b["type"] != "tool_result")  # stable: order kept within groups
@@ -289,9 +316,9 @@ def _unsigned_tool_turn(messages: list[dict[str, Any]]) -> bool:
     return calls and blocks[0].get("type") not in ("thinking", "redacted_thinking")
 
 
-def _encode_tools(req: Request, body: dict[str, Any]) -> None:
+def _encode_tools(req: Request, own: dict[str, Any], body: dict[str, Any]) -> None:
     tools: list[Any] = [_encode_tool(t) for t in req.tools]
-    tools += req.extra.get("tools", [])  # server tools decoded from an Anthropic client
+    tools += own.get("tools", [])  # server tools decoded from an Anthropic client
     if not tools:
         return
     body["tools"] = tools
@@ -349,7 +376,7 @@ def _encode_thinking(req: Request) -> tuple[dict[str, Any] | None, int]:
 
 
 def _merge_extra(extra: dict[str, Any], body: dict[str, Any]) -> None:
-    """Fields the canonical form has no slot for go back; fields set above win."""
+    """This format's own fields the canonical form has no slot for go back; fields set above win."""
     for key, value in extra.items():
         if key == "tools":
             continue
@@ -358,3 +385,26 @@ def _merge_extra(extra: dict[str, Any], body: dict[str, Any]) -> None:
         else:
             body.setdefault(key, value)
 
+
+
+def fold_system_messages(body: bytes) -> bytes:
+    """A client body with its ``role: "system"`` messages folded into user turns, for an
+    Anthropic-format row that does not take the mid-conversation beta (the body otherwise
+    goes upstream as the client wrote it)."""
+    top = _body_decoder.decode(body)
+    messages: list[dict[str, Any]] = []
+    for m in top["messages"]:
+        role, blocks = m["role"], _wire_blocks(m["content"])
+        if role == "system":
+            text = "".join(b.get("text", "") for b in blocks)
+            role, blocks = "user", [encode_block(system_reminder(Message("system", [TextBlock(text)])), "")]
+        if messages and messages[-1]["role"] == role:
+            messages[-1]["content"].extend(blocks)
+        else:
+            messages.append({**m, "role": role, "content": blocks})
+    top["messages"] = messages
+    return json_encode(top)
+
+
+def _wire_blocks(content: str | list[Any]) -> list[Any]:
+    return [{"type": "text", "text": content}] if isinstance(content, str) else list(content)

@@ -114,6 +114,7 @@ from omniroute.canonical import (
     ToolChoiceMode,
     ToolResultBlock,
     UnknownBlock,
+    system_reminder,
     text_of,
 )
 from omniroute.errors import ErrorKind, GatewayError
@@ -153,9 +154,40 @@ from omniroute.formats.gemini_wire import (
 NAME = "gemini"
 FRAMING = "sse"
 
+
+def _refused_generation(config: Any) -> str | None:
+    if not isinstance(config, dict):
+        return None
+    if config.get("candidateCount") not in (None, 1):
+        return "generationConfig.candidateCount"
+    if any(m != "TEXT" for m in config.get("responseModalities") or ()):
+        return "generationConfig.responseModalities"
+    for key in ("responseLogprobs", "speechConfig"):
+        if config.get(key):
+            return f"generationConfig.{key}"
+    return None
+
+
+#: where a request body holds its max output tokens (``pipeline.clamp_max_tokens``)
+MAX_TOKENS_PATHS: tuple[tuple[str, ...], ...] = (("generationConfig", "maxOutputTokens"),)
+#: request headers forwarded to Gemini upstreams: none changes the API's meaning
+FORWARD_HEADERS: tuple[bytes, ...] = ()
+
+#: This format's extras that refuse a route to another upstream format (400, naming the
+#: field): a cached context only Gemini holds, several candidates, logprobs, audio or image
+#: output. Every other extra (``safetySettings``, ``labels``, Gemini-only tools, ``seed``,
+#: penalties, ``mediaResolution`` …) is dropped on such a route.
+REFUSED_ACROSS = {
+    "cachedContent": lambda v: "cachedContent" if v else None,
+    "generationConfig": _refused_generation,
+}
+
 __all__ = [
+    "FORWARD_HEADERS",
     "FRAMING",
+    "MAX_TOKENS_PATHS",
     "NAME",
+    "REFUSED_ACROSS",
     "StreamDecoder",
     "StreamEncoder",
     "decode_error",
@@ -182,7 +214,7 @@ def encode_request(req: Request, model: str) -> bytes:
     extra: dict[str, Any] = req.extra.get("gemini") or {}
     names = {b.id: b.name for m in req.messages for b in m.content if type(b) is ToolCallBlock}
     body: dict[str, Any] = {
-        "contents": [c for i, m in enumerate(req.messages) if (c := _encode_message(m, names, i)).parts]
+        "contents": _merge_turns([c for i, m in enumerate(req.messages) if (c := _encode_message(m, names, i)).parts])
     }
     body.update((k, v) for k, v in extra.items() if k not in ("tools", "generationConfig"))
     if req.system:
@@ -201,7 +233,20 @@ def encode_request(req: Request, model: str) -> bytes:
     return ENCODER.encode(body)
 
 
+def _merge_turns(contents: list[Content]) -> list[Content]:
+    """Adjacent contents of one role become one (a folded system message next to its user turn)."""
+    out: list[Content] = []
+    for c in contents:
+        if out and out[-1].role == c.role:
+            out[-1] = Content(parts=[*out[-1].parts, *c.parts], role=c.role)
+        else:
+            out.append(c)
+    return out
+
+
 def _encode_message(msg: Message, names: dict[str, str], index: int) -> Content:
+    if msg.role == "system":  # contents take user/model turns only: a reminder in a user turn
+        return Content(parts=[Part(text=system_reminder(msg).text)], role="user")
     role = "model" if msg.role == "assistant" else "user"
     return Content(parts=encode_parts(msg.content, names, f"messages.{index}"), role=role)
 

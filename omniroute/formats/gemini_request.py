@@ -34,6 +34,7 @@ from omniroute.canonical import (
     ToolChoiceMode,
     ToolResultBlock,
     UnknownBlock,
+    standard_base64,
 )
 from omniroute.canonical.envelope import decode_signature, decode_thinking
 from omniroute.errors import ErrorKind, GatewayError
@@ -252,7 +253,7 @@ def _decode_media(part: dict[str, Any], path: str) -> Block:
         data = get(media, "data", str, f"{path}.{key}.data")
         if not mime or data is None:
             raise invalid(f"{path}.{key} needs mimeType and data", f"{path}.{key}")
-        url = None
+        data, url = standard_base64(data), None  # google-genai writes the URL-safe alphabet
     else:
         url, data = get(media, "fileUri", str, f"{path}.{key}.fileUri"), None
         if not url:

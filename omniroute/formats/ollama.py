@@ -82,9 +82,21 @@ from omniroute.formats.ollama_stream import (
 NAME = "ollama"
 FRAMING = "ndjson"
 
+#: where a request body holds its max output tokens (``pipeline.clamp_max_tokens``)
+MAX_TOKENS_PATHS: tuple[tuple[str, ...], ...] = (("options", "num_predict"),)
+#: request headers forwarded to Ollama upstreams: none
+FORWARD_HEADERS: tuple[bytes, ...] = ()
+
+#: This format's extras that refuse a route to another upstream format: none. ``keep_alive``,
+#: other ``options`` (``seed``, ``num_ctx`` …) and ``logprobs`` are dropped on such a route.
+REFUSED_ACROSS: dict[str, Any] = {}
+
 __all__ = [
+    "FORWARD_HEADERS",
     "FRAMING",
+    "MAX_TOKENS_PATHS",
     "NAME",
+    "REFUSED_ACROSS",
     "StreamDecoder",
     "StreamEncoder",
     "decode_error",

@@ -126,7 +126,10 @@ def _decode_messages(messages: list[_Message], req: Request) -> None:
     for i, msg in enumerate(messages):
         path = f"messages.{i}"
         if msg.role == "system":
-            req.system.append(TextBlock(msg.content or ""))
+            if req.messages:  # after the first turn: a system message at its position
+                req.messages.append(Message(role="system", content=[TextBlock(msg.content or "")]))
+            else:
+                req.system.append(TextBlock(msg.content or ""))
         elif msg.role == "user":
             blocks: list[Block] = [TextBlock(msg.content)] if msg.content else []
             blocks += [ImageBlock(media_type=_sniff(d), data=d) for d in map(_strip_data_url, msg.images or [])]
@@ -238,6 +241,8 @@ def encode_request(req: Request, model: str) -> bytes:
 
 
 def _encode_message(msg: Message, names: dict[str, str], path: str) -> list[dict[str, Any]]:
+    if msg.role == "system":
+        return [{"role": "system", "content": text_of(msg.content)}]
     if msg.role == "assistant":
         thinking = "".join(b.thinking for b in msg.content if type(b) is ThinkingBlock)
         out: dict[str, Any] = {"role": "assistant", "content": text_of(msg.content)}

@@ -120,10 +120,32 @@ from omniroute.formats.openai_chat_wire import (
 
 FRAMING = "sse"
 
+#: where a request body holds its max output tokens (``pipeline.clamp_max_tokens``)
+MAX_TOKENS_PATHS: tuple[tuple[str, ...], ...] = (("max_completion_tokens",), ("max_tokens",))
+#: request headers that change this API's meaning: forwarded to OpenAI-format upstreams only
+FORWARD_HEADERS = (b"openai-beta",)
+
+#: This format's extras that refuse a route to another upstream format (400, naming the
+#: field): answers of a shape only OpenAI Chat gives. Every other extra (``seed``,
+#: penalties, ``logit_bias``, ``prediction``, ``store``, ``service_tier``, ``verbosity``,
+#: ``prompt_cache_key``, ``safety_identifier``, vendor fields …) is dropped on such a route.
+REFUSED_ACROSS = {
+    "n": lambda v: "n" if v not in (None, 1) else None,  # several choices
+    "logprobs": lambda v: "logprobs" if v else None,
+    "top_logprobs": lambda v: "top_logprobs" if v else None,
+    "modalities": lambda v: "modalities" if isinstance(v, list) and "audio" in v else None,
+    "audio": lambda v: "audio" if v else None,
+    "web_search_options": lambda v: "web_search_options" if v is not None else None,
+    "functions": lambda v: "functions" if v else None,  # legacy function calling
+}
+
 __all__ = [
     "ERROR_TYPES",
+    "FORWARD_HEADERS",
     "FRAMING",
+    "MAX_TOKENS_PATHS",
     "NAME",
+    "REFUSED_ACROSS",
     "StreamDecoder",
     "StreamEncoder",
     "decode_error",

@@ -163,7 +163,10 @@ def _decode_messages(wire: list[_Message]) -> tuple[list[TextBlock], list[Messag
     for i, m in enumerate(wire):
         path = f"messages[{i}]"
         if m.role in ("system", "developer"):
-            system += _decode_system(m.content, path)
+            if out:  # after the first turn: a system message at its position
+                out.append(Message("system", _decode_system(m.content, path)))  # type: ignore[arg-type]
+            else:
+                system += _decode_system(m.content, path)
         elif m.role == "user":
             if m.content is None:
                 raise invalid_param("user messages need `content`", path + ".content")
@@ -343,6 +346,8 @@ def _encode_messages(req: Request) -> list[_OutMessage]:
     for i, message in enumerate(req.messages):
         if message.role == "assistant":
             out.append(_encode_assistant(message, f"messages[{i}]"))
+        elif message.role == "system":
+            out.append(_OutMessage("system", encode_content(message.content, f"messages[{i}]")))
         else:
             out += _encode_user(message, f"messages[{i}]")
     return out

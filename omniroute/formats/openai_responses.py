@@ -105,11 +105,36 @@ from omniroute.formats.openai_responses_stream import StreamDecoder, StreamEncod
 
 FRAMING = "sse"
 
+_BUILTIN_CHOICE = ("web_search", "web_search_preview", "file_search", "mcp", "custom", "image_generation",
+                   "code_interpreter", "computer_use_preview", "local_shell", "shell", "apply_patch")
+
+#: where a request body holds its max output tokens (``pipeline.clamp_max_tokens``)
+MAX_TOKENS_PATHS: tuple[tuple[str, ...], ...] = (("max_output_tokens",),)
+#: request headers that change this API's meaning: forwarded to Responses upstreams only
+FORWARD_HEADERS = (b"openai-beta",)
+
+#: This format's extras that refuse a route to another upstream format (400, naming the
+#: field): state kept on OpenAI's servers, or a built-in tool the client forces. Every other
+#: extra (``store``, ``include``, ``truncation``, ``prompt_cache_key``, ``safety_identifier``,
+#: ``service_tier``, ``client_metadata``, offered built-in tools, ``text.verbosity``,
+#: ``reasoning.summary`` style …) is dropped on such a route.
+REFUSED_ACROSS = {
+    "previous_response_id": lambda v: "previous_response_id" if v else None,
+    "conversation": lambda v: "conversation" if v else None,
+    "prompt": lambda v: "prompt" if v else None,  # a stored prompt template
+    "background": lambda v: "background" if v is True else None,
+    "top_logprobs": lambda v: "top_logprobs" if v else None,
+    "tool_choice_raw": lambda v: "tool_choice" if isinstance(v, dict) and v.get("type") in _BUILTIN_CHOICE else None,
+}
+
 __all__ = [
+    "FORWARD_HEADERS",
     "FRAMING",
     "ITEM_SOURCE",
+    "MAX_TOKENS_PATHS",
     "NAME",
     "PASSTHROUGH",
+    "REFUSED_ACROSS",
     "StreamDecoder",
     "StreamEncoder",
     "decode_error",
@@ -213,7 +238,7 @@ def decode_request(body: bytes) -> Request:
         metadata=f.get("metadata"),
     )
     extra.update((k, v) for k, v in f.items() if k not in _FIELD_TYPES)
-    req.extra = extra
+    req.extra = {NAME: extra} if extra else {}
     return req
 
 

@@ -158,7 +158,11 @@ class InputReader:
         if item.content is None:
             raise invalid("missing required field `content`", f"{path}.content")
         if role in ("system", "developer"):
-            self.system.extend(_system_blocks(item.content, f"{path}.content"))
+            blocks = _system_blocks(item.content, f"{path}.content")
+            if self.messages:  # after the first turn: a system message at its position
+                self.messages.append(Message("system", blocks))  # type: ignore[arg-type]
+            else:
+                self.system.extend(blocks)
             return
         if role not in ("user", "assistant"):
             raise invalid(f"unknown role {role!r}", f"{path}.role")

@@ -35,8 +35,8 @@ from omniroute.canonical.envelope import is_own
 from omniroute.errors import ErrorKind, GatewayError
 from omniroute.formats.openai_responses_output import ITEM_SOURCE, NAME, SummaryText
 
-#: ``Request.extra`` keys sent back as top-level fields (only Responses fields: extras of
-#: another format must not leak into the body)
+#: keys of this format's own extras (``Request.extra["openai_responses"]``) sent back as
+#: top-level fields; another format's extras never reach the body
 PASSTHROUGH = (
     "store",
     "previous_response_id",
@@ -118,22 +118,23 @@ def encode_request(req: Request, model: str) -> bytes:
     body: dict[str, Any] = {"model": model, "input": items}
     if req.system:
         body["instructions"] = "\n\n".join(b.text for b in req.system)
-    _put_tools(body, req)
-    _put_sampling(body, req)
-    body.update((k, req.extra[k]) for k in PASSTHROUGH if k in req.extra)
+    own: dict[str, Any] = req.extra.get(NAME) or {}
+    _put_tools(body, req, own)
+    _put_sampling(body, req, own)
+    body.update((k, own[k]) for k in PASSTHROUGH if k in own)
     sent = any(type(i) is ReasoningIn and i.encrypted_content for i in items)
-    _put_reasoning(body, req.reasoning, req.extra, sent)
+    _put_reasoning(body, req.reasoning, own, sent)
     return _encoder.encode(body)
 
 
-def _put_tools(body: dict[str, Any], req: Request) -> None:
+def _put_tools(body: dict[str, Any], req: Request, own: dict[str, Any]) -> None:
     tools: list[Any] = [
         FunctionTool(t.name, t.parameters or _EMPTY_SCHEMA, bool(t.strict), _given(t.description)) for t in req.tools
     ]
-    tools.extend(req.extra.get("tools_builtin") or ())
+    tools.extend(own.get("tools_builtin") or ())
     if tools:
         body["tools"] = tools
-    choice = req.extra.get("tool_choice_raw") or _tool_choice(req.tool_choice)
+    choice = own.get("tool_choice_raw") or _tool_choice(req.tool_choice)
     if choice is not None:
         body["tool_choice"] = choice
     if req.tool_choice is not None and req.tool_choice.parallel is not None:
@@ -152,7 +153,7 @@ def _tool_choice(choice: ToolChoice | None) -> str | dict[str, Any] | None:
     return choice.mode.value
 
 
-def _put_sampling(body: dict[str, Any], req: Request) -> None:
+def _put_sampling(body: dict[str, Any], req: Request, own: dict[str, Any]) -> None:
     if req.max_tokens is not None:
         body["max_output_tokens"] = req.max_tokens
     if req.temperature is not None:
@@ -161,7 +162,7 @@ def _put_sampling(body: dict[str, Any], req: Request) -> None:
         body["top_p"] = req.top_p
     if req.stream:
         body["stream"] = True
-    text = _text_config(req.response_format, req.extra.get("text_verbosity"))
+    text = _text_config(req.response_format, own.get("text_verbosity"))
     if text:
         body["text"] = text
     if req.user is not None:
@@ -220,6 +221,9 @@ def encode_input(messages: list[Message]) -> list[Any]:
 
 def _encode_message(m: Message, items: list[Any]) -> None:
     """One canonical message → items; parts accumulate until an item-level block interrupts."""
+    if m.role == "system":
+        items.append(MessageIn("system", [InputText(b.text) for b in m.content if type(b) is TextBlock]))
+        return
     assistant = m.role == "assistant"
     parts: list[Any] = []
     for b in m.content:

@@ -14,6 +14,20 @@ Auth styles:
 ===============  ====================================================
 
 Paths are appended to the connection's base URL; Gemini's contain ``{model}``.
+
+Capabilities a row declares (decided once, read per request from the compiled route):
+
+===========================  =================================================================
+``families``                 model-id prefixes this provider owns: a bare id no listing names
+                             (a dated or new id such as ``claude-sonnet-4-5-20250929``) routes
+                             to the first connected provider claiming its family
+``text_only``                no image input on any model (a 400 instead of a silent drop)
+``cache_hints``              takes Anthropic-style ``cache_control`` hints in content (Anthropic,
+                             OpenRouter); elsewhere translation drops them
+``mid_conversation_system``  takes ``role: "system"`` inside ``messages`` (Anthropic's
+                             ``mid-conversation-system`` beta); other Anthropic-format rows get
+                             such messages folded into the user turn
+===========================  =================================================================
 """
 
 from __future__ import annotations
@@ -45,12 +59,20 @@ class ProviderSpec(msgspec.Struct, frozen=True):
     models: tuple[str, ...] = ()
     text_only: bool = False  # no image input
     key_optional: bool = False  # self-hosted endpoints often take no key
+    families: tuple[str, ...] = ()  # model-id prefixes this provider owns (see the table)
+    cache_hints: bool = False  # takes cache_control hints
+    mid_conversation_system: bool = False  # takes role "system" inside messages
 
 
 def _openai_compatible(
-    id: str, name: str, base_url: str, *prefixes: str, models: tuple[str, ...] = (), text_only: bool = False
+    id: str, name: str, base_url: str, *prefixes: str, models: tuple[str, ...] = (), text_only: bool = False,
+    families: tuple[str, ...] = (), cache_hints: bool = False,
 ) -> ProviderSpec:
-    return ProviderSpec(id, name, "openai_chat", base_url, prefixes=(id, *prefixes), models=models, text_only=text_only)
+    return ProviderSpec(id, name, "openai_chat", base_url, prefixes=(id, *prefixes), models=models, text_only=text_only,
+                        families=families, cache_hints=cache_hints)
+
+
+OPENAI_FAMILIES = ("gpt-", "o1", "o3", "o4", "chatgpt-", "codex-")
 
 
 #: The built-in rows. Custom nodes (``/api/provider-nodes``) become rows at run time.
@@ -61,6 +83,7 @@ BUILTIN: tuple[ProviderSpec, ...] = (
         "https://api.openai.com/v1",
         "oai",
         models=("gpt-4o", "gpt-4o-mini", "gpt-4.1", "gpt-4.1-mini", "o3", "o4-mini", "gpt-5", "gpt-5-mini"),
+        families=OPENAI_FAMILIES,
     ),
     _openai_compatible(
         "openrouter",
@@ -68,6 +91,7 @@ BUILTIN: tuple[ProviderSpec, ...] = (
         "https://openrouter.ai/api/v1",
         "or",
         models=("openai/gpt-4o-mini", "anthropic/claude-sonnet-4", "google/gemini-2.5-flash"),
+        cache_hints=True,  # passed on to Anthropic and Gemini models
     ),
     _openai_compatible(
         "groq",
@@ -80,6 +104,7 @@ BUILTIN: tuple[ProviderSpec, ...] = (
         "Mistral",
         "https://api.mistral.ai/v1",
         models=("mistral-large-latest", "mistral-small-latest", "codestral-latest", "mistral-embed"),
+        families=("mistral-", "codestral-", "magistral-", "ministral-", "devstral-", "pixtral-", "open-mistral-"),
     ),
     _openai_compatible(
         "together",
@@ -101,9 +126,10 @@ BUILTIN: tuple[ProviderSpec, ...] = (
     ),
     _openai_compatible(
         "deepseek", "DeepSeek", "https://api.deepseek.com/v1", models=("deepseek-chat", "deepseek-reasoner"),
-        text_only=True,
+        text_only=True, families=("deepseek-",),
     ),
-    _openai_compatible("xai", "xAI", "https://api.x.ai/v1", "grok", models=("grok-4", "grok-3-mini")),
+    _openai_compatible("xai", "xAI", "https://api.x.ai/v1", "grok", models=("grok-4", "grok-3-mini"),
+                       families=("grok-",)),
     _openai_compatible(
         "nvidia",
         "NVIDIA NIM",
@@ -114,7 +140,8 @@ BUILTIN: tuple[ProviderSpec, ...] = (
     _openai_compatible(
         "cerebras", "Cerebras", "https://api.cerebras.ai/v1", models=("llama-3.3-70b", "qwen-3-32b"), text_only=True
     ),
-    _openai_compatible("perplexity", "Perplexity", "https://api.perplexity.ai", "pplx", models=("sonar", "sonar-pro")),
+    _openai_compatible("perplexity", "Perplexity", "https://api.perplexity.ai", "pplx", models=("sonar", "sonar-pro"),
+                       families=("sonar",)),
     ProviderSpec(
         "openai-compatible", "OpenAI-compatible", "openai_chat", "http://127.0.0.1:8000/v1",
         prefixes=("openai-compatible", "compat"), key_optional=True,
@@ -130,6 +157,9 @@ BUILTIN: tuple[ProviderSpec, ...] = (
         count_tokens_path="/messages/count_tokens",
         headers=(("anthropic-version", "2023-06-01"),),
         models=("claude-opus-4-1", "claude-sonnet-4-5", "claude-haiku-4-5"),
+        families=("claude-",),
+        cache_hints=True,
+        mid_conversation_system=True,
     ),
     ProviderSpec(
         "gemini",
@@ -141,6 +171,7 @@ BUILTIN: tuple[ProviderSpec, ...] = (
         chat_path="/models/{model}:generateContent",
         stream_path="/models/{model}:streamGenerateContent?alt=sse",
         models=("gemini-2.5-pro", "gemini-2.5-flash", "gemini-2.5-flash-lite"),
+        families=("gemini-",),
     ),
     ProviderSpec(
         "ollama",
@@ -160,6 +191,7 @@ BUILTIN: tuple[ProviderSpec, ...] = (
         prefixes=("openai-responses", "responses"),
         chat_path="/responses",
         models=("gpt-5", "gpt-5-mini", "o3", "o4-mini", "gpt-4.1"),
+        families=OPENAI_FAMILIES,
     ),
 )
 
@@ -188,5 +220,6 @@ def node_spec(node_id: str, name: str, prefix: str, base_url: str, kind: tuple[s
     """The row for a user-defined provider node."""
     fmt, path, auth, headers = NODE_KINDS[kind]
     return ProviderSpec(
-        node_id, name, fmt, base_url, auth=auth, prefixes=(prefix,), chat_path=path, headers=headers, key_optional=True
+        node_id, name, fmt, base_url, auth=auth, prefixes=(prefix,), chat_path=path, headers=headers, key_optional=True,
+        cache_hints=fmt == "anthropic",
     )

@@ -11,7 +11,14 @@ Resolution order for a model id ``m``:
    a 400 naming it.
 3. ``m`` is a model some connected provider lists (row catalogue or the connection's own
    ``models``) → that provider, model unchanged.
-4. Otherwise 404 ``model_not_found`` naming the model.
+4. ``m`` starts with a model family a connected provider's row claims (``claude-`` →
+   anthropic, ``gpt-`` → openai, …: ``ProviderSpec.families``) → that provider, model
+   unchanged, so dated ids (``claude-sonnet-4-5-20250929``) and models newer than the row's
+   list work without an alias.
+5. A connection with ``passthroughModels`` takes any other bare id, model unchanged.
+6. Otherwise 404 ``model_not_found`` naming the model.
+
+Every route carries the model's ``ModelInfo`` (``providers.models``) when the table knows it.
 """
 
 from __future__ import annotations
@@ -19,6 +26,7 @@ from __future__ import annotations
 import msgspec
 
 from omniroute.errors import ErrorKind, GatewayError
+from omniroute.providers.models import ModelInfo, model_info
 from omniroute.providers.specs import NODE_KINDS, SPECS, ProviderSpec, node_spec
 from omniroute.routing.targets import Target, compile_target
 from omniroute.store import ApiKey, Connection, ProviderNode, Store
@@ -29,6 +37,7 @@ class Route(msgspec.Struct, frozen=True):
 
     model: str  # as the upstream names it
     targets: tuple[Target, ...]
+    info: ModelInfo | None = None  # limits and capabilities, when known
 
     @property
     def spec(self) -> ProviderSpec:
@@ -66,6 +75,10 @@ class Registry:
                 by_provider.setdefault(conn.provider, []).append(compile_target(conn, specs[conn.provider]))
         self.targets = {pid: tuple(ts) for pid, ts in by_provider.items()}
         self.catalog, self.listed = self._build_catalog(conns)
+        self.families = [(f, spec.id) for spec in {t[0].spec.id: t[0].spec for t in self.targets.values()}.values()
+                         for f in spec.families]
+        self.passthrough = next((c.provider for c in conns if c.passthrough_models and c.provider in self.targets),
+                                None)
         self.keys: dict[str, ApiKey] = {k.key_hash: k for k in self.store.scan("keys") if not k.revoked}
         self.aliases: dict[str, str] = {a.alias: a.model for a in self.store.scan("aliases")}
         self._routes: dict[str, Route] = {}
@@ -105,10 +118,13 @@ class Registry:
                     param="model",
                     code="provider_not_connected",
                 )
-            return Route(rest, targets)
+            return Route(rest, targets, model_info(rest))
         listed = self.catalog.get(wanted)
         if listed is not None:
-            return Route(listed[1], self.targets[listed[0]])
+            return Route(listed[1], self.targets[listed[0]], model_info(listed[1]))
+        owner = next((pid for family, pid in self.families if wanted.startswith(family)), self.passthrough)
+        if owner is not None:
+            return Route(wanted, self.targets[owner], model_info(wanted))
         raise GatewayError(
             ErrorKind.NOT_FOUND,
             f"unknown model '{model}': use provider/model with a connected provider, an alias or a listed model",

@@ -36,6 +36,7 @@ def present(conn: Connection) -> dict[str, Any]:
         "enabled": conn.enabled,
         "priority": conn.priority,
         "models": conn.models,
+        "passthroughModels": conn.passthrough_models,
         "source": conn.source,
         "createdAt": conn.created_at,
     }
@@ -79,7 +80,7 @@ async def update(gw: Gateway, req: HttpRequest, send: Any) -> None:
 
 
 def _input_fields(conn: Connection) -> dict[str, Any]:
-    names = ("provider", "name", "api_key", "base_url", "enabled", "priority", "models")
+    names = ("provider", "name", "api_key", "base_url", "enabled", "priority", "models", "passthrough_models")
     return {name: getattr(conn, name) for name in names}
 
 

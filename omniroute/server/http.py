@@ -50,6 +50,13 @@ class HttpRequest:
         value = self.headers.get(name)
         return value.decode("latin-1") if value is not None else None
 
+    def pick_headers(self, names: tuple[bytes, ...]) -> dict[str, str] | None:
+        """The request's headers named in ``names`` (lower-case), or ``None`` when it has none."""
+        if not names:
+            return None
+        picked = {k.decode("latin-1"): v.decode("latin-1") for k, v in self.scope["headers"] if k in names}
+        return picked or None
+
     @property
     def query(self) -> dict[str, str]:
         return dict(parse_qsl(self.scope.get("query_string", b"").decode("latin-1")))

@@ -7,9 +7,10 @@ from typing import Any
 from omniroute.formats import openai_chat
 from omniroute.formats.openai_chat_view import decode_chat_view
 from omniroute.gateway import Gateway
-from omniroute.pipeline import attempt, relay_json, relay_stream, rewrite_model
+from omniroute.pipeline import attempt, clamp_max_tokens, relay_json, relay_stream, rewrite_model
+from omniroute.providers.fit import check_images
 from omniroute.server.http import HttpRequest, send_json
-from omniroute.translate import check_capabilities, translated
+from omniroute.translate import translated
 
 
 async def chat_completions(gw: Gateway, req: HttpRequest, send: Any) -> None:
@@ -19,10 +20,15 @@ async def chat_completions(gw: Gateway, req: HttpRequest, send: Any) -> None:
     if route.spec.format != openai_chat.NAME:
         await translated(gw, send, req.receive, openai_chat, openai_chat.decode_request(body), route)
         return
-    if route.spec.text_only:  # the pass-through path decodes contents only for such rows
-        check_capabilities(route, openai_chat.decode_request(body))
+    info = route.info
+    if route.spec.text_only or (info is not None and not info.vision):  # contents are decoded only here
+        check_images(openai_chat.decode_request(body), route.spec, route.model, info)
     upstream = rewrite_model(body, view.model, route.model)
-    target, resp = await attempt(gw, route, upstream, bool(view.stream))
+    limit = info.max_output if info is not None else None
+    if limit is not None and max(view.max_tokens or 0, view.max_completion_tokens or 0) > limit:
+        upstream = clamp_max_tokens(upstream, openai_chat, limit)
+    headers = req.pick_headers(openai_chat.FORWARD_HEADERS)
+    target, resp = await attempt(gw, route, upstream, bool(view.stream), headers)
     if view.stream:
         await relay_stream(send, req.receive, resp, target, openai_chat)
     else:

@@ -31,9 +31,11 @@ from omniroute.canonical import Request
 from omniroute.errors import ErrorKind, GatewayError
 from omniroute.formats import anthropic, gemini, ollama, openai_responses
 from omniroute.gateway import Gateway
-from omniroute.pipeline import attempt, relay_json, relay_stream, rewrite_model
+from omniroute.pipeline import attempt, clamp_max_tokens, relay_json, relay_stream, rewrite_model
+from omniroute.providers.fit import check_images
+from omniroute.routing.registry import Route
 from omniroute.server.http import JSON_HEADERS, HttpRequest, send_bytes
-from omniroute.translate import check_capabilities, translated
+from omniroute.translate import translated
 
 
 async def serve(
@@ -41,16 +43,38 @@ async def serve(
     make_encoder: Callable[[], Any] | None = None, model_in_body: bool = True,
 ) -> None:
     route = gw.registry.resolve(creq.model)
+    headers = req.pick_headers(fmt.FORWARD_HEADERS)
     if route.spec.format != fmt.NAME or make_encoder is not None:
-        await translated(gw, send, req.receive, fmt, creq, route, make_encoder)
+        await translated(gw, send, req.receive, fmt, creq, route, make_encoder, headers)
         return
-    check_capabilities(route, creq)
+    check_images(creq, route.spec, route.model, route.info)
     upstream = rewrite_model(body, creq.model, route.model) if model_in_body else body
-    target, resp = await attempt(gw, route, upstream, creq.stream)
+    limit = route.info.max_output if route.info is not None else None
+    if limit is not None and creq.max_tokens is not None and creq.max_tokens > limit:
+        upstream = clamp_max_tokens(upstream, fmt, limit)
+    if fmt is anthropic:
+        upstream, headers = _mid_conversation_system(route, creq, upstream, headers)
+    target, resp = await attempt(gw, route, upstream, creq.stream, headers)
     if creq.stream:
         await relay_stream(send, req.receive, resp, target, fmt)
     else:
         await relay_json(send, resp, target)
+
+
+def _mid_conversation_system(
+    route: Route, creq: Request, body: bytes, headers: dict[str, str] | None
+) -> tuple[bytes, dict[str, str] | None]:
+    """System messages inside ``messages`` stay for a row that takes them (the client's beta
+    header goes with them); for any other Anthropic-format row they are folded into the
+    user turn and the beta is left out of the forwarded ``anthropic-beta``."""
+    if route.spec.mid_conversation_system or not any(m.role == "system" for m in creq.messages):
+        return body, headers
+    if headers and "anthropic-beta" in headers:
+        betas = [b for b in headers["anthropic-beta"].split(",") if b.strip() != anthropic.MID_CONVERSATION_BETA]
+        headers = {k: v for k, v in headers.items() if k != "anthropic-beta"}
+        if betas:
+            headers["anthropic-beta"] = ",".join(betas)
+    return anthropic.fold_system_messages(body), headers
 
 
 async def messages(gw: Gateway, req: HttpRequest, send: Any) -> None:
@@ -65,7 +89,7 @@ async def count_tokens(gw: Gateway, req: HttpRequest, send: Any) -> None:
     path = route.spec.count_tokens_path
     if route.spec.format == anthropic.NAME and path:
         upstream = rewrite_model(body, creq.model, route.model)
-        target, resp = await attempt(gw, route, upstream, False)
+        target, resp = await attempt(gw, route, upstream, False, req.pick_headers(anthropic.FORWARD_HEADERS))
         await relay_json(send, resp, target)
         return
     await send_bytes(send, 200, anthropic.encode_count_tokens(anthropic.estimate_tokens(creq)), JSON_HEADERS)

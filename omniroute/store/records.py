@@ -26,6 +26,7 @@ class Connection(msgspec.Struct, omit_defaults=True, forbid_unknown_fields=False
     enabled: bool = True
     priority: int = 0  # lower first
     models: list[str] = msgspec.field(default_factory=list)  # extra/overriding model list
+    passthrough_models: bool = False  # bare model ids no row knows route here (a new model)
     source: str = "api"  # "api" or "config" (provisioned from the config file)
     created_at: float = 0.0
 

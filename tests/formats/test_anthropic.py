@@ -363,11 +363,12 @@ def test_decode_full_request() -> None:
     assert second.is_error and type(second.content[1]) is UnknownBlock
     assert text.cache_control == {"type": "ephemeral", "ttl": "1h"}
     assert [t.name for t in req.tools] == ["get_weather", "get_time"] and req.tools[1].strict is True
-    assert req.extra["tools"] == [{"type": "web_search_20250305", "name": "web_search", "max_uses": 5}]
+    assert req.extra["anthropic"]["tools"] == [{"type": "web_search_20250305", "name": "web_search", "max_uses": 5}]
     assert req.tool_choice == ToolChoice(ToolChoiceMode.AUTO, None, parallel=False)
     assert req.reasoning == Reasoning(enabled=True, budget_tokens=2048)
     assert req.user == "user-7f3a" and req.stop == ["\n\nHuman:", "END"]
-    assert req.extra["service_tier"] == "auto" and req.extra["container"].startswith("container_")
+    own = req.extra["anthropic"]
+    assert own["service_tier"] == "auto" and own["container"].startswith("container_")
 
 
 @pytest.mark.parametrize("name", ["request_full.json", "request_simple.json"])
@@ -394,7 +395,7 @@ def test_decode_thinking_output_config_and_unknown_blocks() -> None:
     req = fmt.decode_request(json.dumps(body).encode())
     assert req.reasoning == Reasoning(enabled=True, effort="high", include_thoughts=False)
     assert req.response_format == ResponseFormat("json_schema", {"type": "object"})
-    assert req.extra == {"output_config": {"future": 1}}
+    assert req.extra == {"anthropic": {"output_config": {"future": 1}}}
     assert req.messages[0].content == [UnknownBlock({"type": "brand_new", "x": 1}, "anthropic")]
     out = json.loads(fmt.encode_request(req, "m"))
     assert out["messages"][0]["content"] == [{"type": "brand_new", "x": 1}]
@@ -402,7 +403,7 @@ def test_decode_thinking_output_config_and_unknown_blocks() -> None:
 
     body.pop("thinking")
     req = fmt.decode_request(json.dumps(body).encode())
-    assert req.reasoning is None and req.extra["output_config"] == {"effort": "high", "future": 1}
+    assert req.reasoning is None and req.extra["anthropic"]["output_config"] == {"effort": "high", "future": 1}
     req = fmt.decode_request(b'{"model":"m","max_tokens":9,"messages":[],"thinking":{"type":"disabled"},'
                              b'"output_format":{"type":"json_schema","schema":{"type":"array"}}}')
     assert req.reasoning == Reasoning(enabled=False)
@@ -418,7 +419,9 @@ BAD_REQUESTS: list[tuple[dict[str, Any], str | None]] = [
     ({"model": 3, "max_tokens": 1, "messages": []}, "model"),
     ({"model": "m", "max_tokens": 1}, "messages"),
     ({"model": "m", "max_tokens": 1, "messages": {}}, "messages"),
-    ({"model": "m", "max_tokens": 1, "messages": [{"role": "system", "content": "x"}]}, "messages[0].role"),
+    ({"model": "m", "max_tokens": 1, "messages": [{"role": "tool", "content": "x"}]}, "messages[0].role"),
+    ({"model": "m", "max_tokens": 1, "messages": [{"role": "system", "content": [{"type": "image", "source": {
+        "type": "url", "url": "https://x/y.png"}}]}]}, "messages[0].content[0]"),
     ({"model": "m", "max_tokens": 1, "messages": [{"role": "user"}]}, "messages[0].content"),
     ({"model": "m", "max_tokens": 1, "messages": [{"role": "user", "content": 5}]}, "messages[0].content"),
     ({"model": "m", "max_tokens": 1, "messages": [{"role": "user", "content": ["hi"]}]}, "messages[0].content[0]"),
@@ -586,11 +589,14 @@ def test_encode_images_documents_and_tools() -> None:
 def test_encode_response_format_user_and_extra() -> None:
     req = simple_request(response_format=ResponseFormat("json_schema", {"type": "object"}), user="u1",
                          metadata={"team": "a"}, stream=True,
-                         extra={"service_tier": "auto", "model": "must-not-win", "output_config": {"effort": "low"}})
+                         extra={"anthropic": {"service_tier": "auto", "model": "must-not-win",
+                                              "output_config": {"effort": "low"}},
+                                "openai_responses": {"store": False}})
     body = encoded(req)
     assert body["output_config"] == {"effort": "low", "format": {"type": "json_schema", "schema": {"type": "object"}}}
     assert body["metadata"] == {"user_id": "u1"}
     assert body["stream"] is True and body["service_tier"] == "auto" and body["model"] == "claude-target"
+    assert "store" not in body  # another format's extras never reach an Anthropic body
     assert "output_config" not in encoded(simple_request(response_format=ResponseFormat("json_object")))
 
 
@@ -738,3 +744,38 @@ def test_estimate_tokens_is_a_sane_local_estimate() -> None:
         msgspec.structs.replace(req, messages=[]))
     assert fmt.encode_count_tokens(n) == b'{"input_tokens":%d}' % n
     assert fmt.decode_count_tokens(b'{"input_tokens": 2095}') == 2095
+
+
+# ── mid-conversation system messages ─────────────────────────────────────────────────────
+
+MID_SYSTEM = {"model": "m", "max_tokens": 64, "messages": [
+    {"role": "user", "content": [{"type": "text", "text": "hi"}]},
+    {"role": "system", "content": "Agents: claude, explore."},
+    {"role": "assistant", "content": "Hello."},
+    {"role": "system", "content": [{"type": "text", "text": "Now in French."}]},
+    {"role": "user", "content": "and now?"},
+]}
+
+
+def test_mid_conversation_system_messages_decode_at_their_position() -> None:
+    req = fmt.decode_request(json.dumps(MID_SYSTEM).encode())
+    assert [m.role for m in req.messages] == ["user", "system", "assistant", "system", "user"]
+    assert req.messages[1].content == [TextBlock("Agents: claude, explore.")] and req.system == []
+
+
+def test_mid_conversation_system_messages_fold_into_the_user_turn() -> None:
+    body = json.loads(fmt.encode_request(fmt.decode_request(json.dumps(MID_SYSTEM).encode()), "m"))
+    assert [m["role"] for m in body["messages"]] == ["user", "assistant", "user"]
+    assert body["messages"][0]["content"][1] == {
+        "type": "text", "text": "<system-reminder>\nAgents: claude, explore.\n</system-reminder>"}
+    assert body["messages"][2]["content"] == [
+        {"type": "text", "text": "<system-reminder>\nNow in French.\n</system-reminder>"},
+        {"type": "text", "text": "and now?"}]
+
+
+def test_fold_system_messages_on_raw_bytes_keeps_everything_else() -> None:
+    raw = {**MID_SYSTEM, "context_management": {"edits": []}}
+    folded = json.loads(fmt.fold_system_messages(json.dumps(raw).encode()))
+    assert folded["context_management"] == {"edits": []}
+    assert [m["role"] for m in folded["messages"]] == ["user", "assistant", "user"]
+    assert folded["messages"][2]["content"][1] == {"type": "text", "text": "and now?"}

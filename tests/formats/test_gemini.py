@@ -484,8 +484,8 @@ def test_decode_snake_case_request() -> None:
     req = fmt.decode_request(load("request_snake.json"))
     assert req.system == [TextBlock("You are a cat. Your name is Neko.")]
     assert req.messages[0].content[1] == ImageBlock(
-        media_type="image/jpeg", data="/9j/4AAQSkZJRgABAQAAAQABAAD/2wBDAAgGBgcGBQgHBwcJCQgKDBQNDAsLDBkSEw8UHR"
-    )
+        media_type="image/jpeg", data="/9j/4AAQSkZJRgABAQAAAQABAAD/2wBDAAgGBgcGBQgHBwcJCQgKDBQNDAsLDBkSEw8UHR=="
+    )  # padded to standard base64
     assert (req.max_tokens, req.top_p, req.stop) == (800, 0.8, ["Title"])
     assert req.reasoning == Reasoning(enabled=True, effort="low", include_thoughts=False)
     assert req.tools == [Tool("meow", parameters={"type": "object", "properties": {"times": {"type": "integer"}}})]
@@ -784,3 +784,25 @@ def test_decode_error_bodies() -> None:
     html = fmt.decode_error(502, b"<html>Bad Gateway</html>")
     assert html.message == "<html>Bad Gateway</html>" and html.status == 502
     assert fmt.decode_error(500, b"").message == "upstream answered HTTP 500"
+
+
+def test_url_safe_inline_data_reads_back_as_standard_base64() -> None:
+    """google-genai's ``Part.from_bytes`` writes ``inlineData.data`` in the URL-safe alphabet."""
+    import base64
+
+    raw = bytes(range(250, 256)) * 3 + b"\xfb\xff"
+    body = {"contents": [{"role": "user", "parts": [
+        {"text": "what is this?"},
+        {"inlineData": {"mimeType": "image/png", "data": base64.urlsafe_b64encode(raw).decode().rstrip("=")}}]}]}
+    block = fmt.decode_request(json.dumps(body).encode()).messages[0].content[1]
+    assert block.data == base64.b64encode(raw).decode() and "-" not in block.data and "_" not in block.data
+
+
+def test_mid_conversation_system_message_folds_into_the_user_turn() -> None:
+    req = Request(model="g", messages=[Message("user", [TextBlock("hi")]), Message("assistant", [TextBlock("yo")]),
+                                       Message("system", [TextBlock("Be brief.")]),
+                                       Message("user", [TextBlock("next")])])
+    body = json.loads(fmt.encode_request(req, "g"))
+    assert [c["role"] for c in body["contents"]] == ["user", "model", "user"]
+    assert body["contents"][2]["parts"] == [{"text": "<system-reminder>\nBe brief.\n</system-reminder>"},
+                                           {"text": "next"}]

@@ -622,15 +622,15 @@ def test_decode_request_full() -> None:
     assert last == Message("user", [TextBlock("Thanks! Also book me a table.")])
     assert [t.name for t in req.tools] == ["get_weather", "book_table"]
     assert req.tools[0].strict is True and req.tools[1].strict is False
-    assert req.extra["tools_builtin"][0]["type"] == "web_search"
+    assert req.extra["openai_responses"]["tools_builtin"][0]["type"] == "web_search"
     assert req.tool_choice == ToolChoice(ToolChoiceMode.AUTO, parallel=False)
     assert (req.max_tokens, req.temperature, req.top_p, req.stream) == (2048, 0.3, 0.9, True)
     assert req.reasoning is not None and (req.reasoning.effort, req.reasoning.include_thoughts) == ("low", True)
     assert req.response_format is not None and req.response_format.name == "travel_answer"
     assert req.response_format.schema and req.response_format.strict is True
     assert (req.user, req.metadata) == ("user-8431", {"session": "abc-123", "app": "travel-bot"})
-    assert req.extra["store"] is True and req.extra["truncation"] == "auto"
-    assert req.extra["text_verbosity"] == "low" and req.extra["reasoning_summary"] == "auto"
+    assert req.extra["openai_responses"]["store"] is True and req.extra["openai_responses"]["truncation"] == "auto"
+    assert req.extra["openai_responses"]["text_verbosity"] == "low" and req.extra["openai_responses"]["reasoning_summary"] == "auto"
 
 
 def test_decode_request_codex() -> None:
@@ -646,8 +646,8 @@ def test_decode_request_codex() -> None:
     assert isinstance(empty_thinking, ThinkingBlock) and empty_thinking.thinking == ""
     assert empty_thinking.signature and empty_thinking.signature.startswith("gAAAAABo0qH9")
     assert answer == TextBlock("`test_login` fails because the response no longer includes `token`.")
-    assert [t["type"] for t in req.extra["tools_builtin"]] == ["custom"]
-    assert req.extra["store"] is False and req.extra["include"] == ["reasoning.encrypted_content"]
+    assert [t["type"] for t in req.extra["openai_responses"]["tools_builtin"]] == ["custom"]
+    assert req.extra["openai_responses"]["store"] is False and req.extra["openai_responses"]["include"] == ["reasoning.encrypted_content"]
 
 
 def _round_trip(req: Request) -> Request:
@@ -674,7 +674,7 @@ def test_request_decode_encode_decode_round_trip(name: str) -> None:
     assert second.response_format == first.response_format
     assert (second.user, second.metadata) == (first.user, first.metadata)
     for key in ("tools_builtin", "store", "include", "text_verbosity", "reasoning_summary", "prompt_cache_key"):
-        assert second.extra.get(key) == first.extra.get(key), key
+        assert second.extra["openai_responses"].get(key) == first.extra["openai_responses"].get(key), key
 
 
 def test_encode_request_shapes_items() -> None:
@@ -702,7 +702,7 @@ def test_encode_request_shapes_items() -> None:
         ],
         tools=[Tool("f", "does f", None)],
         tool_choice=ToolChoice(ToolChoiceMode.TOOL, "f", parallel=True),
-        extra={"frequency_penalty": 1.0, "logit_bias": {}},  # another format's extras never leak
+        extra={"openai_chat": {"frequency_penalty": 1.0, "logit_bias": {}}},  # another format's extras never leak
     )
     body = json.loads(orr.encode_request(req, "gpt-5"))
     validate_create_params(body)
@@ -745,7 +745,7 @@ def test_encode_request_sends_encrypted_reasoning_statelessly() -> None:
         "encrypted_content": "gAAAenc",
     }
     assert body["store"] is False and body["include"] == ["reasoning.encrypted_content"]
-    req.extra = {"store": True, "include": ["file_search_call.results"]}
+    req.extra = {"openai_responses": {"store": True, "include": ["file_search_call.results"]}}
     body = json.loads(orr.encode_request(req, "o4-mini"))
     assert body["store"] is True
     assert body["include"] == ["file_search_call.results", "reasoning.encrypted_content"]
