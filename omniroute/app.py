@@ -89,9 +89,11 @@ def _no_route(scope: dict[str, Any], exists: bool) -> GatewayError:
 async def _send_error(send: Any, dialect: str, err: GatewayError) -> None:
     if err.kind is ErrorKind.INTERNAL or err.status >= 500:
         log.warning("%s: %s", err.kind.value, err.message)
+    fmt = FORMATS[dialect]
+    status = fmt.OVERLOADED_STATUS if err.kind is ErrorKind.OVERLOADED else err.status
     try:
-        await send({"type": "http.response.start", "status": err.status, "headers": JSON_HEADERS})
-        await send({"type": "http.response.body", "body": FORMATS[dialect].encode_error(err)})
+        await send({"type": "http.response.start", "status": status, "headers": JSON_HEADERS})
+        await send({"type": "http.response.body", "body": fmt.encode_error(err)})
     except Exception:  # the response had already started; nothing more can be said
         log.debug("could not send error response", exc_info=True)
 

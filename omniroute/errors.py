@@ -16,7 +16,10 @@ Hierarchy (one class, many kinds)::
       NOT_FOUND                    404      no     no
       PAYLOAD_TOO_LARGE            413      no     no
       UNSUPPORTED                  400      no     no      (feature the upstream lacks)
+      CONTEXT_LENGTH               400      no     yes     (prompt over the model's window;
+                                                            ``tokens`` / ``limit`` when known)
       RATE_LIMITED                 429      yes    yes
+      OVERLOADED                   503      yes    yes     (Anthropic clients get 529)
       UPSTREAM_ERROR               (upstream status, default 502)
       UPSTREAM_UNREACHABLE         502      yes    yes
       UPSTREAM_TIMEOUT             504      yes    yes
@@ -24,6 +27,12 @@ Hierarchy (one class, many kinds)::
       INTERNAL                     500      yes    no
 
 ``status`` overrides the table (upstream errors keep the upstream's status).
+
+Context-length and overload errors are told apart from other 400s and 5xx because clients
+act on them (Claude Code compacts on Anthropic's "prompt is too long", Codex on OpenAI's
+``context_length_exceeded``; SDKs back off on an overload): each format's ``decode_error``
+recognises its provider's way of saying so and each ``encode_error`` says it in the
+client's provider's words.
 """
 
 from __future__ import annotations
@@ -38,7 +47,9 @@ class ErrorKind(StrEnum):
     NOT_FOUND = "not_found"
     PAYLOAD_TOO_LARGE = "payload_too_large"
     UNSUPPORTED = "unsupported"
+    CONTEXT_LENGTH = "context_length"
     RATE_LIMITED = "rate_limited"
+    OVERLOADED = "overloaded"
     UPSTREAM_ERROR = "upstream_error"
     UPSTREAM_UNREACHABLE = "upstream_unreachable"
     UPSTREAM_TIMEOUT = "upstream_timeout"
@@ -54,7 +65,9 @@ KIND_TABLE: dict[ErrorKind, tuple[int, bool, bool]] = {
     ErrorKind.NOT_FOUND: (404, False, False),
     ErrorKind.PAYLOAD_TOO_LARGE: (413, False, False),
     ErrorKind.UNSUPPORTED: (400, False, False),
+    ErrorKind.CONTEXT_LENGTH: (400, False, True),
     ErrorKind.RATE_LIMITED: (429, True, True),
+    ErrorKind.OVERLOADED: (503, True, True),
     ErrorKind.UPSTREAM_ERROR: (502, True, True),
     ErrorKind.UPSTREAM_UNREACHABLE: (502, True, True),
     ErrorKind.UPSTREAM_TIMEOUT: (504, True, True),
@@ -71,6 +84,7 @@ STATUS_KINDS: dict[int, ErrorKind] = {
     413: ErrorKind.PAYLOAD_TOO_LARGE,
     422: ErrorKind.INVALID_REQUEST,
     429: ErrorKind.RATE_LIMITED,
+    529: ErrorKind.OVERLOADED,
 }
 
 
@@ -78,10 +92,11 @@ class GatewayError(Exception):
     """A failure with a kind, a human message and optional details.
 
     ``param`` names the offending request field (dotted path), ``code`` is a short
-    machine-readable code (``model_not_found``), ``provider`` the upstream involved.
+    machine-readable code (``model_not_found``), ``provider`` the upstream involved;
+    ``tokens`` / ``limit`` are a context-length error's prompt size and window, when known.
     """
 
-    __slots__ = ("code", "kind", "message", "param", "provider", "status")
+    __slots__ = ("code", "kind", "limit", "message", "param", "provider", "status", "tokens")
 
     def __init__(
         self,
@@ -100,6 +115,8 @@ class GatewayError(Exception):
         self.param = param
         self.code = code
         self.provider = provider
+        self.tokens: int | None = None
+        self.limit: int | None = None
 
     @property
     def retryable(self) -> bool:
@@ -114,6 +131,13 @@ class GatewayError(Exception):
         """An upstream answered ``status``: keep the status, derive the kind."""
         kind = STATUS_KINDS.get(status, ErrorKind.UPSTREAM_ERROR)
         return cls(kind, message, status=status, provider=provider)
+
+    @classmethod
+    def context_length(cls, message: str, status: int, provider: str | None, tokens: int | None = None,
+                       limit: int | None = None) -> GatewayError:
+        err = cls(ErrorKind.CONTEXT_LENGTH, message, status=status, provider=provider, code="context_length_exceeded")
+        err.tokens, err.limit = tokens, limit
+        return err
 
     def __repr__(self) -> str:
         return f"GatewayError({self.kind.value!r}, {self.message!r}, status={self.status})"

@@ -41,6 +41,7 @@ from omniroute.transport import map_exception
 from omniroute.upstream_h1 import UPSTREAM_ERRORS, H1Response
 
 STREAM_HEADERS = {"sse": SSE_HEADERS, "ndjson": NDJSON_HEADERS}
+_KINDS = frozenset(k.value for k in ErrorKind)
 
 
 async def translated(
@@ -112,7 +113,8 @@ def _encode(encoder: Any, events: Any, finished: bool) -> tuple[bytes, bool]:
         if type(event) is MessageStop:
             finished = True
         elif type(event) is StreamError:
-            raise GatewayError(ErrorKind.UPSTREAM_ERROR, event.message, status=event.status)
+            kind = ErrorKind(event.kind) if event.kind in _KINDS else ErrorKind.UPSTREAM_ERROR
+            raise GatewayError(kind, event.message, status=event.status)
         parts.append(encoder.encode(event))
     return b"".join(parts), finished
 

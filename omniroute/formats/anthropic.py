@@ -143,10 +143,12 @@ from omniroute.formats.anthropic_wire import (
     decode_usage,
     encode_block,
     encode_usage,
+    error_message,
     error_type,
     json_encode,
     tool_input,
 )
+from omniroute.formats.error_words import recognise
 
 __all__ = [
     "EFFORT_BUDGETS",
@@ -155,6 +157,7 @@ __all__ = [
     "MAX_TOKENS_PATHS",
     "MID_CONVERSATION_BETA",
     "NAME",
+    "OVERLOADED_STATUS",
     "REFUSED_ACROSS",
     "StreamDecoder",
     "StreamEncoder",
@@ -174,6 +177,8 @@ __all__ = [
 
 NAME = "anthropic"
 FRAMING = "sse"
+#: the HTTP status of an overload in this dialect
+OVERLOADED_STATUS = 529
 
 #: This format's extras that refuse a route to another upstream format (400, naming the
 #: field): state or tools only Anthropic's servers hold, where dropping them would change the
@@ -263,12 +268,12 @@ def encode_response(resp: Response) -> bytes:
 
 
 def encode_error(err: GatewayError) -> bytes:
-    return json_encode(ErrorBody(ErrorDetail(error_type(err.kind, err.status), err.message)))
+    return json_encode(ErrorBody(ErrorDetail(error_type(err.kind, err.status), error_message(err))))
 
 
 def encode_stream_error(err: GatewayError) -> bytes:
     """``event: error``: what ends a stream that failed after it started."""
-    return stream_error_bytes(err.kind.value, err.message, err.status)
+    return stream_error_bytes(err.kind.value, error_message(err), err.status)
 
 
 class _ErrorInner(msgspec.Struct):
@@ -298,10 +303,11 @@ def decode_error(status: int, body: bytes, provider: str | None = None) -> Gatew
         message = body[:500].decode("utf-8", "replace").strip()
     message = message or f"upstream answered HTTP {status}"
     if etype in ERROR_KINDS:
-        return GatewayError(ERROR_KINDS[etype][0], message, status=status, code=etype, provider=provider)
-    err = GatewayError.from_status(status, message, provider)
-    err.code = etype or None
-    return err
+        err = GatewayError(ERROR_KINDS[etype][0], message, status=status, code=etype, provider=provider)
+    else:
+        err = GatewayError.from_status(status, message, provider)
+        err.code = etype or None
+    return recognise(err, etype or None)
 
 
 # ── /v1/messages/count_tokens ────────────────────────────────────────────────────────────

@@ -38,6 +38,7 @@ from omniroute.canonical import (
 )
 from omniroute.canonical.envelope import decode_thinking, unpack_call_id, upstream_signature
 from omniroute.errors import ErrorKind, GatewayError
+from omniroute.formats.error_words import context_message
 
 SOURCE = "anthropic"
 T = TypeVar("T")
@@ -391,7 +392,9 @@ ERROR_TYPES: dict[ErrorKind, str] = {
     ErrorKind.NOT_FOUND: "not_found_error",
     ErrorKind.PAYLOAD_TOO_LARGE: "request_too_large",
     ErrorKind.UNSUPPORTED: "invalid_request_error",
+    ErrorKind.CONTEXT_LENGTH: "invalid_request_error",
     ErrorKind.RATE_LIMITED: "rate_limit_error",
+    ErrorKind.OVERLOADED: "overloaded_error",
     ErrorKind.UPSTREAM_ERROR: "api_error",
     ErrorKind.UPSTREAM_UNREACHABLE: "api_error",
     ErrorKind.UPSTREAM_TIMEOUT: "timeout_error",
@@ -410,8 +413,10 @@ ERROR_KINDS: dict[str, tuple[ErrorKind, int]] = {
     "rate_limit_error": (ErrorKind.RATE_LIMITED, 429),
     "api_error": (ErrorKind.UPSTREAM_ERROR, 500),
     "timeout_error": (ErrorKind.UPSTREAM_TIMEOUT, 504),
-    "overloaded_error": (ErrorKind.UPSTREAM_ERROR, 529),
+    "overloaded_error": (ErrorKind.OVERLOADED, 529),
 }
+#: what Anthropic says when a prompt is over the window (Claude Code reads the figures)
+CONTEXT_WORDS = ("prompt is too long: {tokens} tokens > {limit} maximum", "prompt is too long: {message}")
 
 
 def error_type(kind: ErrorKind, status: int) -> str:
@@ -419,6 +424,13 @@ def error_type(kind: ErrorKind, status: int) -> str:
     if kind is ErrorKind.UPSTREAM_ERROR and status == 529:
         return "overloaded_error"
     return ERROR_TYPES[kind]
+
+
+def error_message(err: GatewayError) -> str:
+    """Anthropic's own words for the errors clients act on; the message as it is otherwise."""
+    if err.kind is ErrorKind.CONTEXT_LENGTH:
+        return context_message(err, *CONTEXT_WORDS)
+    return err.message
 
 
 class ErrorDetail(msgspec.Struct):

@@ -120,6 +120,7 @@ from omniroute.canonical import (
 from omniroute.errors import ErrorKind, GatewayError
 from omniroute.formats import gemini_schema
 from omniroute.formats._framing import encode_sse
+from omniroute.formats.error_words import context_message, recognise
 from omniroute.formats.gemini_request import decode_request
 from omniroute.formats.gemini_stream import StreamDecoder, StreamEncoder, decode_parts
 from omniroute.formats.gemini_wire import (
@@ -153,6 +154,8 @@ from omniroute.formats.gemini_wire import (
 
 NAME = "gemini"
 FRAMING = "sse"
+#: the HTTP status of an overload in this dialect
+OVERLOADED_STATUS = 503
 
 
 def _refused_generation(config: Any) -> str | None:
@@ -187,6 +190,7 @@ __all__ = [
     "FRAMING",
     "MAX_TOKENS_PATHS",
     "NAME",
+    "OVERLOADED_STATUS",
     "REFUSED_ACROSS",
     "StreamDecoder",
     "StreamEncoder",
@@ -431,8 +435,18 @@ def encode_response(resp: Response) -> bytes:
     return ENCODER.encode(body)
 
 
+#: what Gemini says when a prompt is over the window
+CONTEXT_WORDS = ("The input token count ({tokens}) exceeds the maximum number of tokens allowed ({limit}).",
+                 "The input token count exceeds the maximum number of tokens allowed: {message}")
+
+
 def encode_error(err: GatewayError) -> bytes:
-    return ENCODER.encode(ErrorBody(ErrorDetail(code=err.status, message=err.message, status=ERROR_STATUSES[err.kind])))
+    message, status = err.message, err.status
+    if err.kind is ErrorKind.CONTEXT_LENGTH:
+        message = context_message(err, *CONTEXT_WORDS)
+    elif err.kind is ErrorKind.OVERLOADED:
+        status = OVERLOADED_STATUS
+    return ENCODER.encode(ErrorBody(ErrorDetail(code=status, message=message, status=ERROR_STATUSES[err.kind])))
 
 
 def encode_stream_error(err: GatewayError) -> bytes:
@@ -458,7 +472,7 @@ def decode_error(status: int, body: bytes, provider: str | None = None) -> Gatew
     rpc = detail.get("status") if isinstance(detail, dict) else None
     if err.kind is ErrorKind.UPSTREAM_ERROR and rpc in STATUS_KINDS:
         err.kind = STATUS_KINDS[rpc]
-    return err
+    return recognise(err, None, rpc if isinstance(rpc, str) else None)
 
 
 def encode_model_list(models: list[str]) -> bytes:

@@ -61,6 +61,7 @@ from omniroute.canonical import (
     text_of,
 )
 from omniroute.errors import ErrorKind, GatewayError
+from omniroute.formats.error_words import context_message, recognise
 from omniroute.formats.ollama_request import decode_request, encode_request
 from omniroute.formats.ollama_stream import (
     ENCODER,
@@ -78,9 +79,12 @@ from omniroute.formats.ollama_stream import (
     synth_id,
     wire_call,
 )
+from omniroute.formats.openai_chat_wire import CONTEXT_WORDS
 
 NAME = "ollama"
 FRAMING = "ndjson"
+#: the HTTP status of an overload in this dialect
+OVERLOADED_STATUS = 503
 
 #: where a request body holds its max output tokens (``pipeline.clamp_max_tokens``)
 MAX_TOKENS_PATHS: tuple[tuple[str, ...], ...] = (("options", "num_predict"),)
@@ -96,6 +100,7 @@ __all__ = [
     "FRAMING",
     "MAX_TOKENS_PATHS",
     "NAME",
+    "OVERLOADED_STATUS",
     "REFUSED_ACROSS",
     "StreamDecoder",
     "StreamEncoder",
@@ -160,6 +165,8 @@ class _ErrorBody(msgspec.Struct):
 
 
 def encode_error(err: GatewayError) -> bytes:
+    if err.kind is ErrorKind.CONTEXT_LENGTH:  # Ollama itself truncates; say it as OpenAI does
+        return ENCODER.encode(_ErrorBody(context_message(err, *CONTEXT_WORDS)))
     return ENCODER.encode(_ErrorBody(err.message))
 
 
@@ -175,7 +182,7 @@ def decode_error(status: int, body: bytes, provider: str | None = None) -> Gatew
         value = body[:500].decode("utf-8", "replace").strip()
     message = value.get("error") if isinstance(value, dict) else value
     text = message if isinstance(message, str) else ""
-    return GatewayError.from_status(status, text or f"upstream answered HTTP {status}", provider)
+    return recognise(GatewayError.from_status(status, text or f"upstream answered HTTP {status}", provider))
 
 
 class _Details(msgspec.Struct):

@@ -99,11 +99,13 @@ import msgspec
 from omniroute.canonical import Block, Response, StopReason, TextBlock, ThinkingBlock, ToolCallBlock
 from omniroute.canonical.envelope import client_call_id
 from omniroute.errors import ErrorKind, GatewayError
+from omniroute.formats.error_words import recognise
 from omniroute.formats.openai_chat_request import decode_request, encode_request
 from omniroute.formats.openai_chat_stream import StreamDecoder, StreamEncoder
 from omniroute.formats.openai_chat_wire import (
     ERROR_TYPES,
     NAME,
+    OVERLOADED_STATUS,
     STOP_TO_FINISH,
     Function,
     OutToolCall,
@@ -145,6 +147,7 @@ __all__ = [
     "FRAMING",
     "MAX_TOKENS_PATHS",
     "NAME",
+    "OVERLOADED_STATUS",
     "REFUSED_ACROSS",
     "StreamDecoder",
     "StreamEncoder",
@@ -168,14 +171,17 @@ _upstream_error_decoder = msgspec.json.Decoder(_UpstreamErrorView)
 
 def decode_error(status: int, body: bytes, provider: str | None = None) -> GatewayError:
     """An upstream's error answer → ``GatewayError`` with the upstream's own message."""
+    code = None
     try:
         view = _upstream_error_decoder.decode(body)
         detail = view.error
         message = str(detail.get("message") or "") if isinstance(detail, dict) else detail
         message = message or view.message or ""
+        code = detail.get("code") if isinstance(detail, dict) else None
     except msgspec.DecodeError:
         message = body[:500].decode("utf-8", "replace").strip()
-    return GatewayError.from_status(status, message or f"upstream answered HTTP {status}", provider)
+    err = GatewayError.from_status(status, message or f"upstream answered HTTP {status}", provider)
+    return recognise(err, code if isinstance(code, str) else None)
 
 
 class _AnswerToolCall(msgspec.Struct):

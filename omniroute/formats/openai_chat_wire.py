@@ -28,24 +28,34 @@ from omniroute.canonical import (
 )
 from omniroute.errors import STATUS_KINDS, ErrorKind, GatewayError
 from omniroute.formats._framing import SSE_DONE, encode_sse
+from omniroute.formats.error_words import context_message
 
 NAME = "openai_chat"
+#: the HTTP status of an overload in this dialect
+OVERLOADED_STATUS = 503
 
-#: ErrorKind -> OpenAI error ``type``
+#: ErrorKind -> OpenAI error ``type`` (OpenAI's own vocabulary; ``code`` carries the kind
+#: unless a more specific code is known, e.g. ``model_not_found``, ``context_length_exceeded``)
 ERROR_TYPES: dict[ErrorKind, str] = {
     ErrorKind.INVALID_REQUEST: "invalid_request_error",
     ErrorKind.AUTHENTICATION: "authentication_error",
     ErrorKind.PERMISSION: "permission_error",
-    ErrorKind.NOT_FOUND: "not_found_error",
+    ErrorKind.NOT_FOUND: "invalid_request_error",
     ErrorKind.PAYLOAD_TOO_LARGE: "invalid_request_error",
     ErrorKind.UNSUPPORTED: "invalid_request_error",
+    ErrorKind.CONTEXT_LENGTH: "invalid_request_error",
     ErrorKind.RATE_LIMITED: "rate_limit_error",
-    ErrorKind.UPSTREAM_ERROR: "upstream_error",
-    ErrorKind.UPSTREAM_UNREACHABLE: "upstream_error",
+    ErrorKind.OVERLOADED: "server_error",
+    ErrorKind.UPSTREAM_ERROR: "server_error",
+    ErrorKind.UPSTREAM_UNREACHABLE: "server_error",
     ErrorKind.UPSTREAM_TIMEOUT: "timeout_error",
-    ErrorKind.UPSTREAM_PROTOCOL: "upstream_error",
+    ErrorKind.UPSTREAM_PROTOCOL: "server_error",
     ErrorKind.INTERNAL: "server_error",
 }
+#: what OpenAI says when a prompt is over the window (with and without the figures)
+CONTEXT_WORDS = ("This model's maximum context length is {limit} tokens. However, your messages resulted in "
+                 "{tokens} tokens. Please reduce the length of the messages.",
+                 "This model's maximum context length was exceeded: {message}")
 
 #: OpenAI error ``type`` (as sent by upstreams mid-stream) -> ErrorKind
 _TYPE_KINDS: dict[str, ErrorKind] = {
@@ -72,8 +82,10 @@ encoder = msgspec.json.Encoder()
 
 
 def encode_error(err: GatewayError) -> bytes:
-    detail = _ErrorDetail(err.message, ERROR_TYPES[err.kind], err.param, err.code or err.kind.value)
-    return encoder.encode(_ErrorBody(detail))
+    message, param, code = err.message, err.param, err.code or err.kind.value
+    if err.kind is ErrorKind.CONTEXT_LENGTH:
+        message, param, code = context_message(err, *CONTEXT_WORDS), "messages", "context_length_exceeded"
+    return encoder.encode(_ErrorBody(_ErrorDetail(message, ERROR_TYPES[err.kind], param, code)))
 
 
 def encode_stream_error(err: GatewayError) -> bytes:

@@ -97,7 +97,7 @@ from omniroute.canonical import (
     ToolChoice,
     ToolChoiceMode,
 )
-from omniroute.formats.openai_chat import decode_error, encode_error
+from omniroute.formats.openai_chat import OVERLOADED_STATUS, decode_error, encode_error
 from omniroute.formats.openai_responses_input import InputReader, decode_at, from_validation, invalid, type_of
 from omniroute.formats.openai_responses_output import ITEM_SOURCE, NAME, decode_response, encode_response
 from omniroute.formats.openai_responses_request import PASSTHROUGH, encode_request
@@ -133,6 +133,7 @@ __all__ = [
     "ITEM_SOURCE",
     "MAX_TOKENS_PATHS",
     "NAME",
+    "OVERLOADED_STATUS",
     "PASSTHROUGH",
     "REFUSED_ACROSS",
     "StreamDecoder",

@@ -177,7 +177,7 @@ def test_usage_adds_cache_reads_and_writes_to_input() -> None:
 
 def test_midstream_error_becomes_stream_error() -> None:
     events = decode_chunks([load("midstream_error.sse")])
-    assert events[-1] == StreamError("upstream_error", "Overloaded", 529)
+    assert events[-1] == StreamError("overloaded", "Overloaded", 529)
     assert fold(events)["blocks"][0].text == "Here is the first part of the"
 
 
@@ -687,7 +687,7 @@ def test_malformed_responses_are_protocol_errors(body: bytes) -> None:
     (ErrorKind.PAYLOAD_TOO_LARGE, None, "request_too_large", anthropic.APIStatusError),
     (ErrorKind.UNSUPPORTED, None, "invalid_request_error", anthropic.BadRequestError),
     (ErrorKind.RATE_LIMITED, None, "rate_limit_error", anthropic.RateLimitError),
-    (ErrorKind.UPSTREAM_ERROR, 529, "overloaded_error", anthropic.InternalServerError),
+    (ErrorKind.OVERLOADED, None, "overloaded_error", anthropic.InternalServerError),
     (ErrorKind.UPSTREAM_ERROR, 500, "api_error", anthropic.InternalServerError),
     (ErrorKind.UPSTREAM_TIMEOUT, None, "timeout_error", anthropic.APIStatusError),
     (ErrorKind.INTERNAL, None, "api_error", anthropic.InternalServerError),
@@ -707,7 +707,7 @@ def test_encode_error_types(kind: ErrorKind, status: int | None, etype: str, sdk
 def test_decode_error_fixtures() -> None:
     err = fmt.decode_error(529, load("error_overloaded.json"), "anthropic")
     assert (err.kind, err.status, err.message, err.code, err.provider) == (
-        ErrorKind.UPSTREAM_ERROR, 529, "Overloaded", "overloaded_error", "anthropic")
+        ErrorKind.OVERLOADED, 529, "Overloaded", "overloaded_error", "anthropic")
     assert err.retryable and err.fallback
     err = fmt.decode_error(400, load("error_invalid_request.json"))
     assert (err.kind, err.message) == (ErrorKind.INVALID_REQUEST, "max_tokens: Field required")

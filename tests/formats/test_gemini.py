@@ -780,7 +780,7 @@ def test_decode_error_bodies() -> None:
     assert err.kind is ErrorKind.RATE_LIMITED and err.status == 429 and err.provider == "gemini"
     assert err.message.startswith("You exceeded your current quota")
     array = fmt.decode_error(503, b'[{"error": {"code": 503, "message": "overloaded", "status": "UNAVAILABLE"}}]')
-    assert array.message == "overloaded" and array.kind is ErrorKind.UPSTREAM_UNREACHABLE and array.retryable
+    assert array.message == "overloaded" and array.kind is ErrorKind.OVERLOADED and array.retryable
     html = fmt.decode_error(502, b"<html>Bad Gateway</html>")
     assert html.message == "<html>Bad Gateway</html>" and html.status == 502
     assert fmt.decode_error(500, b"").message == "upstream answered HTTP 500"

@@ -629,8 +629,9 @@ def test_decode_request_full() -> None:
     assert req.response_format is not None and req.response_format.name == "travel_answer"
     assert req.response_format.schema and req.response_format.strict is True
     assert (req.user, req.metadata) == ("user-8431", {"session": "abc-123", "app": "travel-bot"})
-    assert req.extra["openai_responses"]["store"] is True and req.extra["openai_responses"]["truncation"] == "auto"
-    assert req.extra["openai_responses"]["text_verbosity"] == "low" and req.extra["openai_responses"]["reasoning_summary"] == "auto"
+    extra = req.extra["openai_responses"]
+    assert extra["store"] is True and extra["truncation"] == "auto"
+    assert extra["text_verbosity"] == "low" and extra["reasoning_summary"] == "auto"
 
 
 def test_decode_request_codex() -> None:
@@ -646,8 +647,9 @@ def test_decode_request_codex() -> None:
     assert isinstance(empty_thinking, ThinkingBlock) and empty_thinking.thinking == ""
     assert empty_thinking.signature and empty_thinking.signature.startswith("gAAAAABo0qH9")
     assert answer == TextBlock("`test_login` fails because the response no longer includes `token`.")
-    assert [t["type"] for t in req.extra["openai_responses"]["tools_builtin"]] == ["custom"]
-    assert req.extra["openai_responses"]["store"] is False and req.extra["openai_responses"]["include"] == ["reasoning.encrypted_content"]
+    extra = req.extra["openai_responses"]
+    assert [t["type"] for t in extra["tools_builtin"]] == ["custom"]
+    assert extra["store"] is False and extra["include"] == ["reasoning.encrypted_content"]
 
 
 def _round_trip(req: Request) -> Request:

@@ -9,8 +9,12 @@ answers); thinking (``thinking.type`` enabled/adaptive) is a ``thinking`` block 
 ``input_json_delta``, starting with an empty piece as the API does), ``message_delta`` with
 the stop reason and output usage, ``message_stop``.
 
-Requests are checked as the API checks them (400 ``invalid_request_error``): required
-``model``/``max_tokens``/``messages``, known block types, non-empty text, signed thinking,
+Requests are checked as the API checks them (400 ``invalid_request_error``): only the
+documented top-level fields (``FIELDS``; ``context_management`` only with its beta in
+``anthropic-beta``), required ``model``/``max_tokens``/``messages``, roles ``user`` and
+``assistant`` — and ``system`` when ``anthropic-beta`` holds ``SYSTEM_BETA`` (system messages
+are skipped when pairing tool results with the turn before) —, standard base64 in
+``source.data``, known block types, non-empty text, signed thinking,
 tool results that answer a ``tool_use`` of the assistant turn right before, a thinking
 budget under ``max_tokens``, and — with thinking on — an assistant turn holding a
 ``tool_use`` that starts with its thinking block.
@@ -25,7 +29,6 @@ from aiohttp import web
 from tests.support.mock_server import (
     ANSWER_TOKENS,
     API_KEY,
-    ARGS,
     OVERLOADED,
     PROMPT_TOKENS,
     THOUGHT,
@@ -33,10 +36,12 @@ from tests.support.mock_server import (
     MockServer,
     Plan,
     Refused,
+    base64_error,
     breaks,
     dumps,
     error_code,
     plan,
+    script,
 )
 
 SIGNATURE = "RXFBbnRocm9waWNTaWduYXR1cmUwMQ=="  # base64, as Anthropic's are
@@ -52,6 +57,17 @@ ERROR_TYPES = {
     500: "api_error",
     529: "overloaded_error",
 }
+#: The Messages API's request body, https://docs.claude.com/en/api/messages (Create a Message)
+FIELDS = frozenset({
+    "model", "messages", "max_tokens", "system", "metadata", "stop_sequences", "stream", "temperature", "top_k",
+    "top_p", "tools", "tool_choice", "thinking", "service_tier", "container", "mcp_servers", "context_management",
+    "output_config", "output_format", "inference_geo",
+})
+#: fields the API takes only with their beta named in ``anthropic-beta``
+#: (https://docs.claude.com/en/docs/build-with-claude/context-editing)
+BETA_FIELDS = {"context_management": "context-management-2025-06-27"}
+#: the beta that lets ``messages`` hold ``role: "system"`` turns (sent by Claude Code 2.1)
+SYSTEM_BETA = "mid-conversation-system-2026-04-07"
 _BLOCK_TYPES = {"text", "image", "document", "tool_use", "tool_result", "thinking", "redacted_thinking",
                 "server_tool_use", "web_search_tool_result", "search_result"}
 
@@ -66,7 +82,11 @@ def _blocks(msg: dict[str, Any]) -> list[dict[str, Any]]:
     return [{"type": "text", "text": content}] if isinstance(content, str) else content
 
 
-def validate(body: dict[str, Any]) -> None:
+def validate(body: dict[str, Any], betas: str = "") -> None:
+    """Refuse what the API refuses; ``betas`` is the request's ``anthropic-beta`` header."""
+    for key in body:
+        if key not in FIELDS or (key in BETA_FIELDS and BETA_FIELDS[key] not in betas):
+            raise Refused(f"{key}: Extra inputs are not permitted")
     for field in ("model", "max_tokens", "messages"):
         if field not in body:
             raise Refused(f"{field}: Field required")
@@ -82,11 +102,19 @@ def validate(body: dict[str, Any]) -> None:
             raise Refused(f"tools.{i}: custom tools need name and input_schema")
     previous: dict[str, Any] | None = None
     for i, msg in enumerate(body["messages"]):
-        if msg.get("role") not in ("user", "assistant"):
-            raise Refused(f"messages.{i}.role: Input should be 'user' or 'assistant'")
+        _check_role(msg.get("role"), i, SYSTEM_BETA in betas)
         _check_blocks(_blocks(msg), f"messages.{i}.content", msg["role"], previous)
-        previous = msg
+        if msg["role"] != "system":
+            previous = msg
     _check_thinking_turn(body)
+
+
+def _check_role(role: Any, index: int, system_ok: bool) -> None:
+    if role == "system" and not system_ok:
+        raise Refused(f'messages.{index}.role: Unexpected role "system". The Messages API accepts a top-level '
+                      '`system` parameter, not "system" as an input message role.')
+    if role not in ("user", "assistant", "system"):
+        raise Refused(f"messages.{index}.role: Input should be 'user' or 'assistant'")
 
 
 def _check_thinking_turn(body: dict[str, Any]) -> None:
@@ -111,6 +139,7 @@ def _check_blocks(blocks: list[dict[str, Any]], path: str, role: str, previous: 
         where = f"{path}.{j}"
         if kind not in _BLOCK_TYPES:
             raise Refused(f"{where}.type: unknown content block type {kind!r}")
+        _check_source(block, where)
         if kind == "text" and not block.get("text"):
             raise Refused(f"{where}.text: text content blocks must be non-empty")
         if kind == "thinking" and not (isinstance(block.get("signature"), str) and block["signature"]):
@@ -123,12 +152,23 @@ def _check_blocks(blocks: list[dict[str, Any]], path: str, role: str, previous: 
                           "corresponding `tool_use` block in the previous message.")
 
 
+def _check_source(block: dict[str, Any], where: str) -> None:
+    source = block.get("source") or {}
+    if block.get("type") not in ("image", "document") or source.get("type") != "base64":
+        return
+    if (at := base64_error(str(source.get("data", "")))) is not None:
+        raise Refused(f"{where}.source.base64.data: invalid base64 data (illegal byte at offset {at})")
+
+
 def plan_of(body: dict[str, Any]) -> Plan:
     last = body["messages"][-1]
     answered = any(b.get("type") == "tool_result" for b in _blocks(last))
     names = [t["name"] for t in body.get("tools") or [] if "name" in t]
     thinking = (body.get("thinking") or {}).get("type") in ("enabled", "adaptive")
-    return plan(names, answered, thinking, body["max_tokens"])
+    blocks = [b for m in body["messages"] for b in _blocks(m) if m["role"] == "user"]
+    texts = [b.get("text", "") for b in blocks if b.get("type") == "text"]
+    results = sum(b.get("type") == "tool_result" for b in blocks)
+    return script(texts, names, results, thinking) or plan(names, answered, thinking, body["max_tokens"])
 
 
 def content(p: Plan) -> list[dict[str, Any]]:
@@ -137,7 +177,7 @@ def content(p: Plan) -> list[dict[str, Any]]:
         blocks.append({"type": "thinking", "thinking": THOUGHT, "signature": SIGNATURE})
     if p.tool:
         blocks.append({"type": "text", "text": PREAMBLE})
-        blocks.append({"type": "tool_use", "id": TOOL_ID, "name": p.tool, "input": {"city": "Paris"}})
+        blocks.append({"type": "tool_use", "id": TOOL_ID, "name": p.tool, "input": p.arguments})
     else:
         blocks.append({"type": "text", "text": "".join(p.words)})
     return blocks
@@ -171,7 +211,7 @@ class AnthropicUpstream(MockServer):
         if not request.headers.get("anthropic-version"):
             return error_body(400, "anthropic-version: header is required")
         try:
-            validate(body)
+            validate(body, request.headers.get("anthropic-beta", ""))
         except Refused as exc:
             return error_body(400, str(exc))
         model = body["model"]
@@ -201,7 +241,7 @@ class AnthropicUpstream(MockServer):
         if p.tool:
             await self.block(resp, index, {"type": "text", "text": ""}, [{"type": "text_delta", "text": PREAMBLE}])
             start = {"type": "tool_use", "id": TOOL_ID, "name": p.tool, "input": {}}
-            pieces = ["", *ARGS]
+            pieces = ["", *p.arg_pieces]
             await self.block(resp, index + 1, start, [{"type": "input_json_delta", "partial_json": a} for a in pieces])
         else:
             await resp.write(event("content_block_start", {"index": index, "content_block": {"type": "text",

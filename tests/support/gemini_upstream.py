@@ -11,7 +11,8 @@ chunk carries running ``usageMetadata``; the last one carries ``finishReason`` t
 the last piece of content.
 
 Requests are checked as Google checks them (400 ``INVALID_ARGUMENT``): unknown fields anywhere
-the mock models (top level, parts, generationConfig, thinkingConfig), parts with no data or
+the mock models (top level — ``TOP_FIELDS`` —, parts, generationConfig — ``GENERATION_FIELDS`` —,
+thinkingConfig), content roles other than ``user``/``model``, parts with no data or
 two, function responses that do not answer the function calls of the model turn before them
 one for one, by name. snake_case and camelCase names are both accepted, as proto3 JSON parsing
 does; ``requests`` records bodies camelCased at those levels.
@@ -19,6 +20,7 @@ does; ``requests`` records bodies camelCased at those levels.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any
 
 from aiohttp import web
@@ -37,20 +39,25 @@ from tests.support.mock_server import (
     dumps,
     error_code,
     plan,
+    script,
 )
 
 SIGNATURE = "R2VtaW5pVGhvdWdodFNpZ25hdHVyZTAx"  # base64 bytes, as Gemini's are
 STATUSES = {400: "INVALID_ARGUMENT", 401: "UNAUTHENTICATED", 403: "PERMISSION_DENIED", 404: "NOT_FOUND",
             429: "RESOURCE_EXHAUSTED", 500: "INTERNAL", 503: "UNAVAILABLE", 504: "DEADLINE_EXCEEDED"}
-TOP_FIELDS = {"contents", "tools", "toolConfig", "safetySettings", "systemInstruction", "generationConfig",
-              "cachedContent", "labels"}
+#: GenerateContentRequest, https://ai.google.dev/api/generate-content#request-body
+TOP_FIELDS = frozenset({"contents", "systemInstruction", "tools", "toolConfig", "safetySettings", "generationConfig",
+                        "cachedContent", "labels"})
 DATA_FIELDS = {"text", "inlineData", "fileData", "functionCall", "functionResponse", "executableCode",
                "codeExecutionResult"}
 PART_FIELDS = DATA_FIELDS | {"thought", "thoughtSignature", "videoMetadata", "partMetadata"}
-GENERATION_FIELDS = {"stopSequences", "responseMimeType", "responseSchema", "responseJsonSchema",
-                     "responseModalities", "candidateCount", "maxOutputTokens", "temperature", "topP", "topK",
-                     "seed", "presencePenalty", "frequencyPenalty", "responseLogprobs", "logprobs",
-                     "thinkingConfig", "mediaResolution", "speechConfig", "imageConfig"}
+#: GenerationConfig, https://ai.google.dev/api/generate-content#generationconfig
+GENERATION_FIELDS = frozenset({
+    "stopSequences", "responseMimeType", "responseSchema", "responseJsonSchema", "_responseJsonSchema",
+    "responseModalities", "candidateCount", "maxOutputTokens", "temperature", "topP", "topK", "seed",
+    "presencePenalty", "frequencyPenalty", "responseLogprobs", "logprobs", "enableEnhancedCivicAnswers",
+    "speechConfig", "thinkingConfig", "mediaResolution", "imageConfig",
+})
 THINKING_FIELDS = {"includeThoughts", "thinkingBudget", "thinkingLevel"}
 
 
@@ -59,17 +66,19 @@ def error_body(status: int, message: str) -> web.Response:
     return web.json_response(body, status=status)
 
 
-def _unknown(obj: dict[str, Any], known: set[str], path: str) -> None:
+def _unknown(obj: dict[str, Any], known: Collection[str], path: str) -> None:
     for key in obj:
         if key not in known:
-            raise Refused(f'Invalid JSON payload received. Unknown name "{key}" at \'{path}\': Cannot find field.')
+            at = f" at '{path}'" if path else ""  # Google names the message, except at the top
+            raise Refused(f'Invalid JSON payload received. Unknown name "{key}"{at}: Cannot find field.')
 
 
 def _camel(obj: Any) -> Any:
     """One level of keys in lowerCamelCase: Google parses both spellings (proto3 JSON)."""
     if not isinstance(obj, dict):
         return obj
-    return {k.split("_")[0] + "".join(w.title() for w in k.split("_")[1:]): v for k, v in obj.items()}
+    return {k if k.startswith("_") else k.split("_")[0] + "".join(w.title() for w in k.split("_")[1:]): v
+            for k, v in obj.items()}
 
 
 def normalise(body: dict[str, Any]) -> dict[str, Any]:
@@ -137,7 +146,10 @@ def plan_of(body: dict[str, Any]) -> Plan:
     answered = any("functionResponse" in p for p in body["contents"][-1]["parts"])
     gen = body.get("generationConfig") or {}
     thinking = (gen.get("thinkingConfig") or {}).get("includeThoughts") is True
-    return plan(names, answered, thinking, gen.get("maxOutputTokens"))
+    user = [p for c in body["contents"] if c.get("role", "user") == "user" for p in c["parts"]]
+    results = sum("functionResponse" in p for p in user)
+    texts = [p["text"] for p in user if "text" in p and not p.get("thought")]
+    return script(texts, names, results, thinking) or plan(names, answered, thinking, gen.get("maxOutputTokens"))
 
 
 def usage(done: bool, p: Plan) -> dict[str, int]:
@@ -184,7 +196,7 @@ class GeminiUpstream(MockServer):
     def parts(p: Plan) -> list[dict[str, Any]]:
         parts: list[dict[str, Any]] = [{"text": THOUGHT, "thought": True}] if p.thinking else []
         if p.tool:
-            return [*parts, _signed({"functionCall": {"name": p.tool, "args": {"city": "Paris"}}}, p)]
+            return [*parts, _signed({"functionCall": {"name": p.tool, "args": p.arguments}}, p)]
         return [*parts, _signed({"text": "".join(p.words)}, p)]
 
     @staticmethod
@@ -198,7 +210,7 @@ class GeminiUpstream(MockServer):
     async def stream(self, request: web.Request, model: str, p: Plan, sse: bool) -> web.StreamResponse:
         pieces: list[dict[str, Any]] = [{"text": t, "thought": True} for t in THOUGHTS] if p.thinking else []
         if p.tool:
-            pieces.append(_signed({"functionCall": {"name": p.tool, "args": {"city": "Paris"}}}, p))
+            pieces.append(_signed({"functionCall": {"name": p.tool, "args": p.arguments}}, p))
         else:
             pieces += [{"text": w} for w in p.words]
             pieces[len(pieces) - len(p.words)] = _signed(pieces[len(pieces) - len(p.words)], p)

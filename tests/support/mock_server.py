@@ -15,18 +15,30 @@ tools offered, no tool result yet   a call of the first tool with ``{"city": "Pa
 thinking asked                      thinking text first (with the provider's signature,
                                     when it has one)
 max tokens ≤ ``TRUNCATE_AT``        the first two text pieces, stopped for length
+a user text with ``mock-call <tool>  (scripted, before all of the above but errors) a call
+<json args>``                       of that tool with those arguments while the
+                                    conversation holds no tool result, then the
+                                    ``mock-reply`` text (or ``SCRIPT_DONE``)
+a user text with ``mock-reply        (scripted) that text as the answer, whatever the
+<text>`` (to the end of its line)   tools offered
 anything else                       ``"Hello from the mock upstream."`` in six pieces
 ==================================  ===================================================
 
+The scripted rows let a real client (Claude Code, Codex), which offers its tools on every
+request, get a plain answer or run one tool of its own through a loop.
+
 Usage is always 12 prompt and 6 answer tokens. Each mock records every request body
 (``requests``) and its headers (``headers``); a request the real service would refuse is
-answered with that service's 400, so a malformed translation fails loudly.
+answered with that service's 400, so a malformed translation fails loudly: unknown
+top-level fields (each mock holds its API's documented list as a constant), roles the API
+does not take, image data that is not standard base64 (``base64_error``).
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import re
 import threading
 import time
 from dataclasses import dataclass
@@ -43,6 +55,10 @@ PROMPT_TOKENS = 12
 ANSWER_TOKENS = 6
 TRUNCATE_AT = 16
 API_KEY = "sk-upstream"
+CALL_TAG = "mock-call"
+REPLY_TAG = "mock-reply"
+SCRIPT_DONE = "Done with the tool."
+_STANDARD_B64 = re.compile(r"[A-Za-z0-9+/]*={0,2}")
 
 
 @dataclass
@@ -52,16 +68,60 @@ class Plan:
     tool: str | None = None  # name of the tool to call
     thinking: bool = False
     truncated: bool = False
+    args: dict[str, Any] | None = None  # the call's arguments (None: ``{"city": "Paris"}``)
+    reply: str | None = None  # a scripted answer text
 
     @property
     def words(self) -> list[str]:
+        if self.reply is not None:
+            return re.findall(r"\s*\S+", self.reply) or [self.reply]
         return WORDS[:2] if self.truncated else WORDS
+
+    @property
+    def arguments(self) -> dict[str, Any]:
+        return {"city": "Paris"} if self.args is None else self.args
+
+    @property
+    def arg_pieces(self) -> list[str]:
+        """The arguments' JSON in two pieces, as a stream sends them."""
+        if self.args is None:
+            return ARGS
+        raw = json.dumps(self.args)
+        return [raw[: len(raw) // 2], raw[len(raw) // 2 :]]
 
 
 def plan(tool_names: list[str], answered: bool, thinking: bool, max_tokens: Any) -> Plan:
     truncated = isinstance(max_tokens, int) and max_tokens <= TRUNCATE_AT
     tool = tool_names[0] if tool_names and not answered else None
     return Plan(tool=tool, thinking=thinking, truncated=truncated and tool is None)
+
+
+def script(texts: list[str], tool_names: list[str], results: int, thinking: bool = False) -> Plan | None:
+    """The scripted answer the user texts ask for (``mock-call`` / ``mock-reply``), or None.
+
+    ``results`` counts the tool results in the conversation: the call is made until one is back.
+    """
+    joined = "\n".join(texts)
+    reply_at, call_at = joined.rfind(REPLY_TAG), joined.rfind(CALL_TAG)
+    if reply_at < 0 and call_at < 0:
+        return None
+    reply = joined[reply_at + len(REPLY_TAG) :].split("\n")[0].strip() if reply_at >= 0 else SCRIPT_DONE
+    if call_at >= 0 and not results:
+        name, _, rest = joined[call_at + len(CALL_TAG) :].strip().partition(" ")
+        if name not in tool_names:
+            return Plan(thinking=thinking, reply=f"tool {name} was not offered")
+        args, _ = json.JSONDecoder().raw_decode(rest.strip())
+        return Plan(tool=name, thinking=thinking, args=args)
+    return Plan(thinking=thinking, reply=reply)
+
+
+def base64_error(data: str) -> int | None:
+    """Where ``data`` stops being standard base64 (RFC 4648 §4, as Go's ``StdEncoding`` reads
+    it): the index of the first bad byte, or None when it is well formed."""
+    end = _STANDARD_B64.match(data).end()  # type: ignore[union-attr]
+    if end < len(data):
+        return end
+    return None if len(data) % 4 == 0 else len(data) - len(data) % 4
 
 
 def error_code(model: str) -> int | None:

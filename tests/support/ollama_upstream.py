@@ -9,7 +9,9 @@ calls arrive whole, in one record, without ids (``arguments`` an object); the la
 struct); ``options.num_predict`` is the
 max-tokens knob.
 
-Requests are checked as Ollama checks them (400): known roles, ``arguments`` objects, ``tool``
+Requests are checked as Ollama checks them (400): unknown top-level keys are ignored, as
+Ollama's server does; ``images`` must be standard base64 (Go's ``StdEncoding``: a URL-safe
+``-``/``_`` is ``illegal base64 data at input byte N``); known roles, ``arguments`` objects, ``tool``
 messages only after an assistant turn with tool calls and, when ``tool_name`` is given, naming
 one of its calls.
 """
@@ -28,10 +30,12 @@ from tests.support.mock_server import (
     MockServer,
     Plan,
     Refused,
+    base64_error,
     breaks,
     dumps,
     error_code,
     plan,
+    script,
 )
 
 CREATED_AT = "2026-11-26T12:00:00.123456789Z"
@@ -51,6 +55,9 @@ def validate(body: dict[str, Any]) -> None:
             raise Refused(f"invalid role {role!r} in messages[{i}]")
         if not isinstance(msg.get("content", ""), str):
             raise Refused("json: cannot unmarshal array into Go struct field Message.messages.content of type string")
+        for image in msg.get("images") or []:
+            if (at := base64_error(image)) is not None:
+                raise Refused(f"illegal base64 data at input byte {at}")
         for call in msg.get("tool_calls") or []:
             if not isinstance(call.get("function", {}).get("arguments"), dict):
                 raise Refused("json: cannot unmarshal string into Go struct field ToolCallFunction.messages.tool_calls."
@@ -70,7 +77,10 @@ def plan_of(body: dict[str, Any]) -> Plan:
     messages = body.get("messages") or [{}]
     think = body.get("think")
     thinking = think is True or think in ("low", "medium", "high")
-    return plan(names, messages[-1].get("role") == "tool", thinking, (body.get("options") or {}).get("num_predict"))
+    texts = [m.get("content", "") for m in messages if m.get("role") == "user"]
+    results = sum(m.get("role") == "tool" for m in messages)
+    return script(texts, names, results, thinking) or plan(names, messages[-1].get("role") == "tool", thinking,
+                                                           (body.get("options") or {}).get("num_predict"))
 
 
 def record(model: str, message: dict[str, Any]) -> bytes:
@@ -86,8 +96,8 @@ def final(model: str, p: Plan, message: dict[str, Any] | None = None) -> dict[st
             "eval_count": ANSWER_TOKENS, "eval_duration": 34567890}
 
 
-def tool_call(name: str) -> dict[str, Any]:
-    return {"function": {"index": 0, "name": name, "arguments": {"city": "Paris"}}}
+def tool_call(p: Plan) -> dict[str, Any]:
+    return {"function": {"index": 0, "name": p.tool, "arguments": p.arguments}}
 
 
 class OllamaUpstream(MockServer):
@@ -111,7 +121,7 @@ class OllamaUpstream(MockServer):
         if body.get("stream", True) is False:
             message: dict[str, Any] = {"thinking": "".join(THOUGHTS)} if p.thinking else {}
             if p.tool:
-                message["tool_calls"] = [tool_call(p.tool)]
+                message["tool_calls"] = [tool_call(p)]
             else:
                 message["content"] = "".join(p.words)
             return web.json_response(final(model, p, message), dumps=lambda o: dumps(o, separators=(",", ":")).decode())
@@ -122,7 +132,7 @@ class OllamaUpstream(MockServer):
         for t in THOUGHTS if p.thinking else []:
             await resp.write(record(model, {"content": "", "thinking": t}))
         if p.tool:
-            await resp.write(record(model, {"content": "", "tool_calls": [tool_call(p.tool)]}))
+            await resp.write(record(model, {"content": "", "tool_calls": [tool_call(p)]}))
         for i, word in enumerate([] if p.tool else p.words):
             await resp.write(record(model, {"content": word}))
             if breaks(model, i):

@@ -10,7 +10,9 @@ as OpenAI does; a tool call is a ``function_call`` item (``call_id`` ``CALL_ID``
 truncated answer ends ``incomplete`` with ``max_output_tokens`` (event ``response.incomplete``).
 
 Requests are checked as OpenAI checks them (400 ``invalid_request_error``): unknown top-level
-parameters, message parts of the wrong side (``input_text`` in an assistant message),
+parameters (``FIELDS``), message roles other than ``user``/``assistant``/``system``/``developer``,
+``input_image`` data URLs that are not standard base64, message parts of the wrong side
+(``input_text`` in an assistant message),
 ``function_call_output`` without a ``function_call`` of that ``call_id`` earlier in the input,
 ``reasoning`` items without a summary list or, when not stored, without encrypted content
 that verifies.
@@ -26,7 +28,6 @@ from aiohttp import web
 from tests.support.mock_server import (
     ANSWER_TOKENS,
     API_KEY,
-    ARGS,
     OVERLOADED,
     PROMPT_TOKENS,
     THOUGHT,
@@ -34,20 +35,28 @@ from tests.support.mock_server import (
     MockServer,
     Plan,
     Refused,
+    base64_error,
     breaks,
     dumps,
     error_code,
     plan,
+    script,
 )
 
 SIGNATURE = "gAAAAABpH-_7bW9jayBlbmNyeXB0ZWQgcmVhc29uaW5nIH5-Pj4_Pw=="  # URL-safe base64, as OpenAI's (Fernet) are
 CALL_ID = "call_mock01"
 REASONING_ID = "rs_mock01"
-PARAMS = {"model", "input", "instructions", "tools", "tool_choice", "parallel_tool_calls", "max_output_tokens",
-          "temperature", "top_p", "stream", "reasoning", "text", "user", "metadata", "store", "previous_response_id",
-          "include", "truncation", "background", "prompt", "prompt_cache_key", "prompt_cache_retention",
-          "safety_identifier", "service_tier", "conversation", "max_tool_calls", "top_logprobs", "stream_options",
-          "context_management"}
+#: Create a model response's request body, https://platform.openai.com/docs/api-reference/responses/create
+FIELDS = frozenset({
+    "model", "input", "instructions", "background", "conversation", "include", "max_output_tokens",
+    "max_tool_calls", "metadata", "parallel_tool_calls", "previous_response_id", "prompt", "prompt_cache_key",
+    "prompt_cache_retention", "reasoning", "safety_identifier", "service_tier", "store", "stream", "stream_options",
+    "temperature", "text", "tool_choice", "tools", "top_logprobs", "top_p", "truncation", "user",
+    "context_management",
+})
+#: not in the reference, yet taken by the API: Codex (OpenAI's own CLI) sends ``client_metadata``
+#: on every request to api.openai.com (codex-rs ``client_metadata()``), and that works
+UNDOCUMENTED = frozenset({"client_metadata"})
 ERROR_TYPES = {400: "invalid_request_error", 401: "invalid_request_error", 404: "invalid_request_error",
                429: "rate_limit_exceeded", 500: "server_error", 503: "server_error"}
 USER_PARTS = {"input_text", "input_image", "input_file"}
@@ -61,8 +70,8 @@ def error_body(status: int, message: str, param: str | None = None) -> web.Respo
 
 def validate(body: dict[str, Any]) -> None:
     for key in body:
-        if key not in PARAMS:
-            raise Refused(f"Unknown parameter: '{key}'.")
+        if key not in FIELDS and key not in UNDOCUMENTED:
+            raise Refused(f"Unrecognized request argument supplied: {key}")
     if not isinstance(body.get("model"), str):
         raise Refused("Missing required parameter: 'model'.")
     items = body.get("input")
@@ -98,6 +107,9 @@ def _check_message(item: dict[str, Any], path: str) -> None:
         if part.get("type") not in allowed:
             raise Refused(f"Invalid value: '{part.get('type')}'. Supported values are: {sorted(allowed)}. "
                           f"({path}.content[{j}])")
+        url = (part.get("image_url") or "") if part.get("type") == "input_image" else ""
+        if url.startswith("data:") and base64_error(url.partition(",")[2]) is not None:
+            raise Refused(f"Invalid base64 image_url. ({path}.content[{j}].image_url)")
 
 
 def _check_reasoning(item: dict[str, Any], body: dict[str, Any], path: str) -> None:
@@ -110,11 +122,23 @@ def _check_reasoning(item: dict[str, Any], body: dict[str, Any], path: str) -> N
 
 def plan_of(body: dict[str, Any]) -> Plan:
     names = [t["name"] for t in body.get("tools") or [] if t.get("type") == "function"]
-    items = body["input"] if isinstance(body["input"], list) else [{}]
+    items = body["input"] if isinstance(body["input"], list) else [{"role": "user", "content": body["input"]}]
     answered = items[-1].get("type") == "function_call_output"
     reasoning = body.get("reasoning")
     thinking = reasoning is not None and reasoning.get("effort") != "none"
-    return plan(names, answered, thinking, body.get("max_output_tokens"))
+    results = sum(i.get("type") == "function_call_output" for i in items)
+    return (script(user_texts(items), names, results, thinking)
+            or plan(names, answered, thinking, body.get("max_output_tokens")))
+
+
+def user_texts(items: list[dict[str, Any]]) -> list[str]:
+    out: list[str] = []
+    for item in items:
+        if item.get("role") == "user":
+            content = item.get("content")
+            parts = [{"type": "input_text", "text": content}] if isinstance(content, str) else content or []
+            out += [p.get("text", "") for p in parts if p.get("type") == "input_text"]
+    return out
 
 
 class ResponsesUpstream(MockServer):
@@ -149,7 +173,7 @@ class ResponsesUpstream(MockServer):
             out.append(_reasoning(body, THOUGHT))
         if p.tool:
             out.append({"id": "fc_mock01", "type": "function_call", "status": "completed",
-                        "arguments": "".join(ARGS), "call_id": CALL_ID, "name": p.tool})
+                        "arguments": "".join(p.arg_pieces), "call_id": CALL_ID, "name": p.tool})
         else:
             out.append(_message("".join(p.words), "incomplete" if p.truncated else "completed"))
         return out
@@ -190,12 +214,12 @@ class ResponsesUpstream(MockServer):
                     "call_id": CALL_ID, "name": p.tool}
             at = len(output)
             await emit("response.output_item.added", output_index=at, item=item)
-            for piece in ARGS:
+            for piece in p.arg_pieces:
                 await emit("response.function_call_arguments.delta", item_id="fc_mock01", output_index=at,
                            delta=piece)
             await emit("response.function_call_arguments.done", item_id="fc_mock01", output_index=at,
-                       arguments="".join(ARGS))
-            item = {**item, "status": "completed", "arguments": "".join(ARGS)}
+                       arguments="".join(p.arg_pieces))
+            item = {**item, "status": "completed", "arguments": "".join(p.arg_pieces)}
             await emit("response.output_item.done", output_index=at, item=item)
             output.append(item)
         else:
