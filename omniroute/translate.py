@@ -31,6 +31,7 @@ import msgspec
 from omniroute.canonical import Event, MessageStop, Request, StreamError
 from omniroute.errors import ErrorKind, GatewayError
 from omniroute.formats._framing import NDJSONDecoder, SSEDecoder
+from omniroute.formats.error_words import unsupported_field
 from omniroute.formats.registry import FORMATS
 from omniroute.gateway import Gateway
 from omniroute.pipeline import attempt, close_on_disconnect, read_all
@@ -137,10 +138,5 @@ def refuse_foreign(req: Request, client: ModuleType, route: Route) -> None:
         return
     for key, refused in client.REFUSED_ACROSS.items():
         if key in own and (field := refused(own[key])) is not None:
-            raise GatewayError(
-                ErrorKind.UNSUPPORTED,
-                f"'{field}' is not supported on this route: provider '{route.spec.id}' speaks "
-                f"{route.spec.format}, which has no equivalent",
-                param=field,
-                code="unsupported_parameter",
-            )
+            why = f"provider '{route.spec.id}' speaks {route.spec.format}, which has no equivalent"
+            raise unsupported_field(client.NAME, field, why)

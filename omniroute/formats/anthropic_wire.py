@@ -38,7 +38,7 @@ from omniroute.canonical import (
 )
 from omniroute.canonical.envelope import decode_thinking, unpack_call_id, upstream_signature
 from omniroute.errors import ErrorKind, GatewayError
-from omniroute.formats.error_words import context_message
+from omniroute.formats.error_words import context_message, unsupported_role
 
 SOURCE = "anthropic"
 T = TypeVar("T")
@@ -59,6 +59,8 @@ def invalid(exc: msgspec.ValidationError, base: str = "") -> GatewayError:
         path = f"{path}.{field}".lstrip(".")
         return GatewayError(ErrorKind.INVALID_REQUEST, f"missing required field `{path}`", param=path)
     path = path.lstrip(".")
+    if path.endswith(".role") and head.startswith("Invalid enum value "):
+        return unsupported_role(SOURCE, head[19:].strip("'"), path)
     message = f"{head} at `{path}`" if path else head
     return GatewayError(ErrorKind.INVALID_REQUEST, message, param=path or None)
 

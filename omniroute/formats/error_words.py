@@ -75,3 +75,52 @@ def context_message(err: GatewayError, with_figures: str, without: str) -> str:
         return with_figures.format(tokens=err.tokens, limit=err.limit)
     return without.format(message=err.message)
 
+
+
+# ── the client's own mistakes, worded as its provider words them ──────────────────────────
+#
+# ============  =====================================================================  ===============
+# format        a role the API does not take                                           code
+# ============  =====================================================================  ===============
+# openai_chat   Invalid value: 'x'. Supported values are: 'system', 'assistant', …      invalid_value
+# responses     Invalid value: 'x'. Supported values are: 'assistant', 'system', …      invalid_value
+# anthropic     messages.N.role: Input should be 'user', 'assistant' or 'system'       —
+# gemini        Please use a valid role: user, model.                                  —
+# ollama        invalid role 'x': must be system, user, assistant or tool              —
+# ============  =====================================================================  ===============
+#
+# A field the route cannot honour (``REFUSED_ACROSS``): OpenAI's "Unsupported parameter: 'x' …"
+# (code ``unsupported_parameter``), Anthropic's pydantic wording "x: Extra inputs are not
+# permitted", Gemini's "Invalid JSON payload received. Unknown name \"x\"", each followed by
+# why (the route's provider and format).
+
+_ROLE_WORDS = {
+    "openai_chat": ("Invalid value: {role!r}. Supported values are: 'system', 'assistant', 'user', 'function', "
+                    "'tool', and 'developer'.", "invalid_value"),
+    "openai_responses": ("Invalid value: {role!r}. Supported values are: 'assistant', 'system', 'developer', "
+                         "and 'user'.", "invalid_value"),
+    "anthropic": ("{dotted}: Input should be 'user', 'assistant' or 'system'", None),
+    "gemini": ("Please use a valid role: user, model.", None),
+    "ollama": ("invalid role {role!r}: must be system, user, assistant or tool", None),
+}
+_FIELD_WORDS = {
+    "openai_chat": ("Unsupported parameter: '{field}' is not supported on this route ({why}).",
+                    "unsupported_parameter"),
+    "anthropic": ("{field}: Extra inputs are not permitted ({why})", None),
+    "gemini": ('Invalid JSON payload received. Unknown name "{field}": not supported on this route ({why}).', None),
+    "ollama": ("{field} is not supported on this route ({why})", None),
+}
+_FIELD_WORDS["openai_responses"] = _FIELD_WORDS["openai_chat"]
+
+
+def unsupported_role(fmt: str, role: object, path: str) -> GatewayError:
+    """400 for a message role the client's API (``fmt``) does not take, in that API's words."""
+    template, code = _ROLE_WORDS[fmt]
+    message = template.format(role=role, dotted=re.sub(r"\[(\d+)\]", r".\1", path))
+    return GatewayError(ErrorKind.INVALID_REQUEST, message, param=path, code=code)
+
+
+def unsupported_field(fmt: str, field: str, why: str) -> GatewayError:
+    """400 for a field of the client's request (``fmt``) the route cannot honour, in its API's words."""
+    template, code = _FIELD_WORDS[fmt]
+    return GatewayError(ErrorKind.UNSUPPORTED, template.format(field=field, why=why), param=field, code=code)

@@ -39,6 +39,7 @@ from omniroute.canonical import (
 from omniroute.canonical.envelope import decode_signature, decode_thinking
 from omniroute.errors import ErrorKind, GatewayError
 from omniroute.formats import gemini_schema
+from omniroute.formats.error_words import unsupported_role
 from omniroute.formats.gemini_wire import ENCODER, SOURCE, synth_id
 
 _SNAKE = {
@@ -167,7 +168,7 @@ def _decode_contents(contents: list[Any]) -> list[Message]:
             raise invalid(f"{path} must be an object", path)
         role = get(content, "role", str, path + ".role", "user") or "user"
         if role not in _ROLES:
-            raise invalid(f"{path}.role must be 'user' or 'model', got {role!r}", path + ".role")
+            raise unsupported_role("gemini", role, path + ".role")
         blocks: list[Block] = []
         for pi, part in enumerate(get(content, "parts", list, path + ".parts", [])):
             decoded = _decode_part(part, f"{path}.parts.{pi}", calls)

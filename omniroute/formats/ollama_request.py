@@ -28,6 +28,7 @@ from omniroute.canonical import (
     text_of,
 )
 from omniroute.errors import ErrorKind, GatewayError
+from omniroute.formats.error_words import unsupported_role
 from omniroute.formats.ollama_stream import ENCODER, SYNTH_PREFIX, synth_id, wire_call
 
 
@@ -144,7 +145,7 @@ def _decode_messages(messages: list[_Message], req: Request) -> None:
             else:
                 req.messages.append(Message(role="user", content=[result]))
         else:
-            raise _invalid(f"{path}.role must be system, user, assistant or tool, got {msg.role!r}", path + ".role")
+            raise unsupported_role("ollama", msg.role, path + ".role")
 
 
 def _assistant_blocks(msg: _Message, path: str, pending: list[tuple[str, str]]) -> list[Block]:

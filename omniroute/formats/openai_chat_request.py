@@ -29,6 +29,7 @@ from omniroute.canonical import (
 )
 from omniroute.canonical.envelope import unpack_call_id
 from omniroute.errors import ErrorKind, GatewayError
+from omniroute.formats.error_words import unsupported_role
 from omniroute.formats.openai_chat_wire import (
     NAME,
     Function,
@@ -182,7 +183,7 @@ def _decode_messages(wire: list[_Message]) -> tuple[list[TextBlock], list[Messag
         elif m.role == "function":
             raise unsupported("legacy `function` messages are not supported; use `tool`", path + ".role")
         else:
-            raise invalid_param(f"unknown role {m.role!r}", path + ".role")
+            raise unsupported_role(NAME, m.role, path + ".role")
         after_tool = m.role == "tool"
     return system, out
 

@@ -12,6 +12,7 @@ from typing import Literal
 import msgspec
 
 from omniroute.errors import ErrorKind, GatewayError
+from omniroute.formats.error_words import unsupported_role
 
 Role = Literal["system", "developer", "user", "assistant", "tool", "function"]
 
@@ -68,4 +69,6 @@ def invalid(exc: msgspec.ValidationError) -> GatewayError:
     at = text.rfind(" - at `$")
     path = text[at + 8 : -1].lstrip(".") if at >= 0 else None
     message = text[:at] if at >= 0 else text
+    if path and path.endswith(".role") and message.startswith("Invalid enum value "):
+        return unsupported_role("openai_chat", message[19:].strip("'"), path)
     return GatewayError(ErrorKind.INVALID_REQUEST, f"invalid '{path}': {message}" if path else message, param=path)

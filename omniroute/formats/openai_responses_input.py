@@ -33,6 +33,7 @@ from omniroute.canonical import (
 )
 from omniroute.canonical.envelope import decode_thinking, unpack_call_id
 from omniroute.errors import ErrorKind, GatewayError
+from omniroute.formats.error_words import unsupported_role
 from omniroute.formats.openai_responses_output import ITEM_SOURCE, NAME, SummaryPart
 
 
@@ -165,7 +166,7 @@ class InputReader:
                 self.system.extend(blocks)
             return
         if role not in ("user", "assistant"):
-            raise invalid(f"unknown role {role!r}", f"{path}.role")
+            raise unsupported_role("openai_responses", role, f"{path}.role")
         blocks = _content_blocks(item.content, f"{path}.content")
         last = self.messages[-1] if self.messages else None
         if role == "assistant" or (last is not None and last.role == "user" and _only_results(last)):

@@ -101,7 +101,8 @@ def test_concurrent_requests(gateway: RunningGateway) -> None:
         (b'{"model": "mock/x", "messages": "hi"}', "messages", "messages"),
         (b'{"model": "mock/x", "messages": []}', "messages", "at least one"),
         (b'{"model": 5, "messages": [{"role": "user", "content": "hi"}]}', "model", "model"),
-        (b'{"model": "mock/x", "messages": [{"role": "robot", "content": "hi"}]}', "messages[0].role", "role"),
+        (b'{"model": "mock/x", "messages": [{"role": "robot", "content": "hi"}]}', "messages[0].role",
+         "Invalid value: 'robot'"),
         (b'{"model": "mock/x", "messages": [{"role": "user", "content": 7}]}', "messages[0].content", "content"),
         (b'{"model": "mock/x", "messages": [{"role": "user"}], "temperature": "hot"}', "temperature", "temperature"),
         (b'{"model": "mock/x", "messages": [{"role": "user"}], "stream": "yes"}', "stream", "stream"),
@@ -121,7 +122,8 @@ def test_bad_bodies_get_openai_400(gateway: RunningGateway, body: bytes, param: 
 def test_sdk_raises_bad_request_on_invalid_body(gateway: RunningGateway) -> None:
     with pytest.raises(openai.BadRequestError) as info:
         client(gateway).chat.completions.create(model="mock/x", messages=[{"role": "wizard", "content": "x"}])
-    assert "role" in info.value.message
+    assert "Invalid value: 'wizard'. Supported values are:" in info.value.message  # OpenAI's words
+    assert (info.value.body["param"], info.value.body["code"]) == ("messages[0].role", "invalid_value")
 
 
 def test_unknown_model_is_404_naming_it(gateway: RunningGateway) -> None:
