@@ -1,6 +1,7 @@
 """Gateway overhead against a direct-to-mock baseline, measured in the same run.
 
     python bench/overhead.py [--duration 8] [--conns 1,16,64] [--workers N] [--out bench/results]
+                             [--with "--log-level info"]
 
 Starts the nginx mock (``mock_upstream.py``), then ``omniroute serve`` with the default
 worker count (one per core) and a fresh data dir, wires the mock in as two provider nodes
@@ -12,6 +13,11 @@ OpenAI upstream: request and answer translated) (closed loop, 1 thread at c=1, e
 gateway's added p50/p99 (gateway minus direct, same run); plus idle RSS per worker and
 peak RSS of the gateway process tree. Needs ``nginx`` and ``wrk`` (Debian packages).
 Results: a markdown table on stdout and a JSON file in ``--out``.
+
+``--with FLAGS`` starts a second gateway with those extra ``omniroute serve`` flags beside the
+default one and measures both in every row (variant ``default`` and ``with``), interleaved in
+the same run: how a feature that is switched on costs against the same build with it off.
+Gateway output (the access log, when on) goes to a file in the run's directory.
 """
 
 from __future__ import annotations
@@ -127,12 +133,14 @@ def wrk(url: str, body_file: Path, conns: int, seconds: float, result: Path) -> 
     return data
 
 
-def start_gateway(port: int, data_dir: Path, workers: int | None) -> subprocess.Popen[bytes]:
-    cmd = [sys.executable, "-m", "omniroute", "serve", "--port", str(port), "--data-dir", str(data_dir)]
+def start_gateway(port: int, data_dir: Path, workers: int | None, flags: list[str]) -> subprocess.Popen[bytes]:
+    cmd = [sys.executable, "-m", "omniroute", "serve", "--port", str(port), "--data-dir", str(data_dir), *flags]
     if workers:
         cmd += ["--workers", str(workers)]
     env = {k: v for k, v in os.environ.items() if not k.startswith("OMNIROUTE_")}
-    return subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, start_new_session=True)
+    data_dir.mkdir(parents=True, exist_ok=True)
+    out = (data_dir / "gateway.log").open("wb")
+    return subprocess.Popen(cmd, env=env, stdout=out, stderr=out, start_new_session=True)
 
 
 def wire(gateway: str, mock: str) -> None:
@@ -144,21 +152,26 @@ def wire(gateway: str, mock: str) -> None:
 def run(args: argparse.Namespace) -> dict:
     work = Path(tempfile.mkdtemp(prefix="omniroute-bench-"))
     work.chmod(0o755)  # nginx workers run unprivileged and must read the stream file
-    mock_port, gw_port = free_port(), free_port()
+    mock_port = free_port()
     mock = f"http://127.0.0.1:{mock_port}"
-    gateway = f"http://127.0.0.1:{gw_port}"
     nginx = start_nginx(work / "nginx", mock_port)
-    gw = start_gateway(gw_port, work / "data", args.workers)
+    variants = {"default": []} | ({"with": args.with_flags.split()} if args.with_flags else {})
+    gateways: dict[str, tuple[str, subprocess.Popen[bytes]]] = {}
     try:
+        for name, flags in variants.items():
+            port = free_port()
+            gateways[name] = (f"http://127.0.0.1:{port}", start_gateway(port, work / name, args.workers, flags))
         wait_http(mock + "/v1/models")
-        wait_http(gateway + "/api/monitoring/health")
-        wire(gateway, mock)
+        for url, _proc in gateways.values():
+            wait_http(url + "/api/monitoring/health")
+            wire(url, mock)
         time.sleep(1.0)
-        idle_total, idle_workers = tree_rss_kb(gw.pid)
-        rows = measure(args, work, mock, gateway, gw.pid)
+        idle_total, idle_workers = tree_rss_kb(gateways["default"][1].pid)
+        rows = measure(args, work, mock, {name: (url, p.pid) for name, (url, p) in gateways.items()})
     finally:
-        os.killpg(gw.pid, signal.SIGTERM)
-        gw.wait(15)
+        for _url, proc in gateways.values():
+            os.killpg(proc.pid, signal.SIGTERM)
+            proc.wait(15)
         nginx.send_signal(signal.SIGQUIT)
         nginx.wait(10)
         shutil.rmtree(work, ignore_errors=True)
@@ -166,6 +179,7 @@ def run(args: argparse.Namespace) -> dict:
         "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "kernel": platform.release()},
         "idle_rss_mb": {"total": round(idle_total / 1024, 1), "per_worker": [round(w / 1024, 1) for w in idle_workers]},
+        "with": args.with_flags,
         "rows": rows,
     }
 
@@ -188,50 +202,53 @@ MODES: dict[str, tuple[str, str, str, dict]] = {
 }
 
 
-def measure(args: argparse.Namespace, work: Path, mock: str, gateway: str, gw_pid: int) -> list[dict]:
+def measure(args: argparse.Namespace, work: Path, mock: str, gateways: dict[str, tuple[str, int]]) -> list[dict]:
+    """Per mode and connection count: the mock directly, then each gateway variant."""
     rows = []
     for mode in args.modes:
         prefix, path, gateway_path, body = MODES[mode]
         body_file = work / f"{mode}.json"
         body_file.write_text(json.dumps({"model": f"{prefix}/gpt-4o-mini", **body}))
         direct_url = mock + path + "/chat/completions"
-        gateway_url = gateway + gateway_path
-        for url in (direct_url, gateway_url):  # warm-up
+        for url in (direct_url, *(g + gateway_path for g, _pid in gateways.values())):  # warm-up
             wrk(url, body_file, 16, 2, work / "warm.json")
         for conns in args.conns:
             direct = wrk(direct_url, body_file, conns, args.duration, work / "r.json")
-            sampler = RssSampler(gw_pid)
-            sampler.start()
-            through = wrk(gateway_url, body_file, conns, args.duration, work / "r.json")
-            sampler.running = False
-            sampler.join()
-            rows.append(
-                {
-                    "mode": mode,
-                    "conns": conns,
-                    "direct": direct,
-                    "gateway": through,
-                    "added_p50_ms": (through["p50_us"] - direct["p50_us"]) / 1000,
-                    "added_p99_ms": (through["p99_us"] - direct["p99_us"]) / 1000,
-                    "peak_rss_mb": round(sampler.peak / 1024, 1),
-                }
-            )
-            print(format_row(rows[-1]), flush=True)
+            for variant, (gateway, pid) in gateways.items():
+                sampler = RssSampler(pid)
+                sampler.start()
+                through = wrk(gateway + gateway_path, body_file, conns, args.duration, work / "r.json")
+                sampler.running = False
+                sampler.join()
+                rows.append(
+                    {
+                        "mode": mode,
+                        "variant": variant,
+                        "conns": conns,
+                        "direct": direct,
+                        "gateway": through,
+                        "added_p50_ms": (through["p50_us"] - direct["p50_us"]) / 1000,
+                        "added_p99_ms": (through["p99_us"] - direct["p99_us"]) / 1000,
+                        "peak_rss_mb": round(sampler.peak / 1024, 1),
+                    }
+                )
+                print(format_row(rows[-1]), flush=True)
     return rows
 
 
 def format_row(r: dict) -> str:
     d, g = r["direct"], r["gateway"]
     return (
-        f"| {r['mode']} | {r['conns']} | {g['rps']:.0f} | {g['p50_us'] / 1000:.3f} | {g['p99_us'] / 1000:.3f} | "
+        f"| {r['mode']} | {r['variant']} | {r['conns']} | {g['rps']:.0f} | {g['p50_us'] / 1000:.3f} | "
+        f"{g['p99_us'] / 1000:.3f} | "
         f"{d['rps']:.0f} | {d['p50_us'] / 1000:.3f} | {r['added_p50_ms']:+.3f} | {r['added_p99_ms']:+.3f} | "
         f"{g['non2xx'] + g['errors']} | {r['peak_rss_mb']} |"
     )
 
 
 HEADER = (
-    "| mode | conns | gateway rps | p50 ms | p99 ms | direct rps | direct p50 ms | added p50 ms | added p99 ms "
-    "| errors | peak RSS MB |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+    "| mode | variant | conns | gateway rps | p50 ms | p99 ms | direct rps | direct p50 ms | added p50 ms "
+    "| added p99 ms | errors | peak RSS MB |\n|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 )
 
 
@@ -242,6 +259,8 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=None, help="gateway workers (default: one per core)")
     parser.add_argument("--modes", type=lambda s: s.split(","), default=list(MODES), help=",".join(MODES))
     parser.add_argument("--out", type=Path, default=HERE / "results")
+    parser.add_argument("--with", dest="with_flags", default="",
+                        help='serve flags of a second gateway measured beside the default, e.g. "--log-level info"')
     args = parser.parse_args()
     if not shutil.which("wrk"):
         raise SystemExit("bench needs nginx and wrk: apt-get install -y nginx wrk")

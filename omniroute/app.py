@@ -10,9 +10,12 @@ environment and upstream session; shutdown closes them after in-flight requests 
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any
 
+from omniroute.access_log import AccessLog
 from omniroute.config import Settings
+from omniroute.context import RequestContext
 from omniroute.errors import ErrorKind, GatewayError
 from omniroute.formats.registry import FORMATS
 from omniroute.gateway import Gateway
@@ -28,6 +31,8 @@ class App:
         self.settings = settings
         self.router = build_router()
         self.gw: Gateway | None = None
+        #: None below info level: then a request does no work for the access log
+        self.access = AccessLog(settings.log_format) if settings.log_level in ("info", "debug") else None
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] == "http":
@@ -38,12 +43,33 @@ class App:
     async def handle(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         endpoint, params, exists = self.router.match(scope["method"], scope["path"])
         dialect = endpoint.dialect if endpoint else "openai_chat"
+        ctx = RequestContext(time.perf_counter(), dialect if endpoint and endpoint.access == "client" else None)
+        if self.access is None:
+            await self._serve(scope, receive, send, endpoint, params, exists, dialect, ctx)
+            return
+        sent = [0, 0]  # status, body bytes
+
+        async def metered(message: dict[str, Any]) -> None:
+            if message["type"] == "http.response.start":
+                sent[0] = message["status"]
+            else:
+                sent[1] += len(message.get("body", b""))
+            await send(message)
+
+        try:
+            await self._serve(scope, receive, metered, endpoint, params, exists, dialect, ctx)
+        finally:
+            rid = self.access.request_id(dict(scope["headers"]).get(b"x-request-id"))
+            self.access.record(scope["method"], scope["path"], sent[0], sent[1], ctx, rid)
+
+    async def _serve(self, scope: dict[str, Any], receive: Any, send: Any, endpoint: Any, params: dict[str, str],
+                     exists: bool, dialect: str, ctx: RequestContext) -> None:
         try:
             if endpoint is None:
                 raise _no_route(scope, exists)
             gw = self.gw or await self._open()
             gw.registry.refresh()
-            req = HttpRequest(scope, receive)
+            req = HttpRequest(scope, receive, ctx)
             req.path_params = params
             if endpoint.access == "client":
                 if self.settings.require_api_key:
@@ -52,10 +78,12 @@ class App:
                 check_management(gw, req)
             await endpoint.handler(gw, req, send)
         except GatewayError as err:
+            ctx.error = err
             await _send_error(send, dialect, err)
         except Exception:
             log.exception("unhandled error on %s %s", scope["method"], scope["path"])
-            await _send_error(send, dialect, GatewayError(ErrorKind.INTERNAL, "internal gateway error"))
+            ctx.error = GatewayError(ErrorKind.INTERNAL, "internal gateway error")
+            await _send_error(send, dialect, ctx.error)
 
     async def _open(self) -> Gateway:
         self.gw = Gateway.open(self.settings)
@@ -75,6 +103,8 @@ class App:
                 if self.gw is not None:
                     await self.gw.close()
                     self.gw = None
+                if self.access is not None:
+                    self.access.close()
                 await send({"type": "lifespan.shutdown.complete"})
                 return
 

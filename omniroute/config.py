@@ -38,6 +38,7 @@ class Settings(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     stream_idle_timeout: float = 120.0
     upstream_connections: int = 512  # per worker, per upstream host
     log_level: str = "warning"
+    log_format: str = "plain"
 
     @property
     def data_path(self) -> Path:
@@ -70,7 +71,8 @@ OPTIONS: dict[str, tuple[type, str]] = {
     "first_byte_timeout": (float, "upstream time to response headers, seconds"),
     "stream_idle_timeout": (float, "longest silence between upstream body reads, seconds"),
     "upstream_connections": (int, "upstream connection pool size per worker and host"),
-    "log_level": (str, "critical, error, warning, info or debug"),
+    "log_level": (str, "critical, error, warning, info or debug (info: one access-log line per request)"),
+    "log_format": (str, "access-log lines: plain or json"),
 }
 
 #: options also read from an unprefixed environment variable
@@ -121,6 +123,7 @@ def _validate(s: Settings) -> Settings:
         ("stream_idle_timeout", s.stream_idle_timeout > 0, "must be > 0"),
         ("upstream_connections", s.upstream_connections > 0, "must be > 0"),
         ("log_level", s.log_level in ("critical", "error", "warning", "info", "debug"), "unknown level"),
+        ("log_format", s.log_format in ("plain", "json"), "must be plain or json"),
     )
     for path, ok, why in checks:
         if not ok:

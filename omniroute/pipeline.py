@@ -24,10 +24,12 @@ client disconnects mid-stream              the upstream response is closed at on
 from __future__ import annotations
 
 import asyncio
+import time
 from typing import Any
 
 import msgspec
 
+from omniroute.context import Attempt, RequestContext
 from omniroute.errors import ErrorKind, GatewayError
 from omniroute.formats.registry import FORMATS
 from omniroute.gateway import Gateway
@@ -97,17 +99,28 @@ async def read_all(resp: H1Response, target: Target) -> bytes:
 
 
 async def attempt(
-    gw: Gateway, route: Route, body: bytes, stream: bool, headers: dict[str, str] | None = None
+    gw: Gateway, route: Route, body: bytes, stream: bool, headers: dict[str, str] | None,
+    ctx: RequestContext,
 ) -> tuple[Target, H1Response]:
-    """Try the route's accounts in order; the first that answers wins."""
+    """Try the route's accounts in order; the first that answers wins. Each try is added
+    to ``ctx.attempts``."""
+    ctx.route = route
     last: GatewayError | None = None
     for target in route.targets:
+        began = time.perf_counter()
         try:
-            return target, await open_upstream(gw, target, target.chat_url(route.model, stream), body, headers)
+            resp = await open_upstream(gw, target, target.chat_url(route.model, stream), body, headers)
         except GatewayError as err:
+            ctx.attempts.append(Attempt(target.provider, target.connection_id, route.model,
+                                        err.status if err.provider else 0, err.kind.value,
+                                        (time.perf_counter() - began) * 1000))
             last = err
             if not err.fallback:
                 raise
+        else:
+            ctx.attempts.append(Attempt(target.provider, target.connection_id, route.model, resp.status, None,
+                                        (time.perf_counter() - began) * 1000))
+            return target, resp
     assert last is not None
     raise last
 
@@ -136,7 +149,9 @@ def _last_boundary(data: bytes, framing: str) -> int:
     return max(data.rfind(b"\n\n") + 2, data.rfind(b"\r\n\r\n") + 4, 0) if b"\n" in data else 0
 
 
-async def relay_stream(send: Any, receive: Any, resp: H1Response, target: Target, fmt: Any) -> None:
+async def relay_stream(
+    send: Any, receive: Any, resp: H1Response, target: Target, fmt: Any, ctx: RequestContext
+) -> None:
     """Streaming pass-through: forward whole frames (SSE events, NDJSON lines) as they arrive."""
     watcher = asyncio.get_running_loop().create_task(close_on_disconnect(receive, resp))
     framing, ends = fmt.FRAMING, STREAM_END[fmt.NAME]
@@ -161,6 +176,7 @@ async def relay_stream(send: Any, receive: Any, resp: H1Response, target: Target
         if watcher.done():
             return  # the client left; nothing to tell it
         err = exc if isinstance(exc, GatewayError) else map_exception(exc, target.provider)
+        ctx.error = err
         await send({"type": "http.response.body", "body": fmt.encode_stream_error(err)})
     finally:
         watcher.cancel()

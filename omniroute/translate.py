@@ -29,6 +29,7 @@ from typing import Any
 import msgspec
 
 from omniroute.canonical import Event, MessageStop, Request, StreamError
+from omniroute.context import RequestContext
 from omniroute.errors import ErrorKind, GatewayError
 from omniroute.formats._framing import NDJSONDecoder, SSEDecoder
 from omniroute.formats.error_words import unsupported_field
@@ -52,8 +53,9 @@ async def translated(
     client: ModuleType,
     req: Request,
     route: Route,
-    make_encoder: Callable[[], Any] | None = None,
-    headers: dict[str, str] | None = None,
+    make_encoder: Callable[[], Any] | None,
+    headers: dict[str, str] | None,
+    ctx: RequestContext,
 ) -> None:
     """Serve a canonical request ``req`` decoded from ``client`` over ``route``; ``headers``
     are the client's forwarded ones, sent only to an upstream of the client's format."""
@@ -63,7 +65,7 @@ async def translated(
         headers = None
     fit_request(req, route.spec, route.model, route.info)
     body = upstream.encode_request(req, route.model)
-    target, resp = await attempt(gw, route, body, req.stream, headers)
+    target, resp = await attempt(gw, route, body, req.stream, headers, ctx)
     if not req.stream:
         answer = upstream.decode_response(await read_all(resp, target))
         answer.model = req.model
@@ -71,7 +73,7 @@ async def translated(
         await send({"type": "http.response.body", "body": client.encode_response(answer)})
         return
     encoder = make_encoder() if make_encoder else client.StreamEncoder(req.model, req.include_usage)
-    await _relay_translated(send, receive, resp, upstream, client, encoder, target.provider)
+    await _relay_translated(send, receive, resp, upstream, client, encoder, target.provider, ctx)
 
 
 async def _relay_translated(
@@ -82,6 +84,7 @@ async def _relay_translated(
     client: ModuleType,
     encoder: Any,
     provider: str,
+    ctx: RequestContext,
 ) -> None:
     framer = SSEDecoder() if upstream.FRAMING == "sse" else NDJSONDecoder()
     decoder = upstream.StreamDecoder()
@@ -102,6 +105,7 @@ async def _relay_translated(
         if watcher.done():
             return
         err = exc if isinstance(exc, GatewayError) else _stream_fault(exc, provider)
+        ctx.error = err
         await send({"type": "http.response.body", "body": _encode_fault(encoder, err)})
     finally:
         watcher.cancel()

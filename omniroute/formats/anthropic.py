@@ -180,10 +180,6 @@ FRAMING = "sse"
 #: the HTTP status of an overload in this dialect
 OVERLOADED_STATUS = 529
 
-#: This format's extras that refuse a route to another upstream format (400, naming the
-#: field): state or tools only Anthropic's servers hold, where dropping them would change the
-#: answer. Every other extra (``context_management``, ``service_tier``, ``inference_geo``,
-#: server ``tools``, leftover ``output_config`` keys …) is dropped on such a route.
 #: where a request body holds its max output tokens (``pipeline.clamp_max_tokens``)
 MAX_TOKENS_PATHS: tuple[tuple[str, ...], ...] = (("max_tokens",),)
 #: request headers that change this API's meaning: forwarded to upstreams of this format only
@@ -193,6 +189,10 @@ FORWARD_HEADERS = (b"anthropic-beta", b"anthropic-version")
 #: the beta that lets ``messages`` hold ``role: "system"`` (Claude Code sends it)
 MID_CONVERSATION_BETA = "mid-conversation-system-2026-04-07"
 
+#: This format's extras that refuse a route to another upstream format (400, naming the
+#: field): state or tools only Anthropic's servers hold, where dropping them would change the
+#: answer. Every other extra (``context_management``, ``service_tier``, ``inference_geo``,
+#: server ``tools``, leftover ``output_config`` keys …) is dropped on such a route.
 REFUSED_ACROSS = {
     "mcp_servers": lambda v: "mcp_servers" if v else None,  # tools run by Anthropic's MCP connector
     "container": lambda v: "container" if v else None,  # a code-execution container's state

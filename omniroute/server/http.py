@@ -12,6 +12,7 @@ from urllib.parse import parse_qsl
 
 import msgspec
 
+from omniroute.context import RequestContext
 from omniroute.errors import ErrorKind, GatewayError
 
 Scope = dict[str, Any]
@@ -24,11 +25,12 @@ _json = msgspec.json.Encoder()
 
 
 class HttpRequest:
-    __slots__ = ("_headers", "path_params", "receive", "scope")
+    __slots__ = ("_headers", "ctx", "path_params", "receive", "scope")
 
-    def __init__(self, scope: Scope, receive: Any) -> None:
+    def __init__(self, scope: Scope, receive: Any, ctx: RequestContext) -> None:
         self.scope = scope
         self.receive = receive
+        self.ctx = ctx
         self._headers: dict[bytes, bytes] | None = None
         self.path_params: dict[str, str] = {}
 

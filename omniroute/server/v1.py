@@ -18,7 +18,8 @@ async def chat_completions(gw: Gateway, req: HttpRequest, send: Any) -> None:
     view = decode_chat_view(body)
     route = gw.registry.resolve(view.model)
     if route.spec.format != openai_chat.NAME:
-        await translated(gw, send, req.receive, openai_chat, openai_chat.decode_request(body), route)
+        await translated(gw, send, req.receive, openai_chat, openai_chat.decode_request(body), route, None, None,
+                         req.ctx)
         return
     info = route.info
     if route.spec.text_only or (info is not None and not info.vision):  # contents are decoded only here
@@ -28,9 +29,9 @@ async def chat_completions(gw: Gateway, req: HttpRequest, send: Any) -> None:
     if limit is not None and max(view.max_tokens or 0, view.max_completion_tokens or 0) > limit:
         upstream = clamp_max_tokens(upstream, openai_chat, limit)
     headers = req.pick_headers(openai_chat.FORWARD_HEADERS)
-    target, resp = await attempt(gw, route, upstream, bool(view.stream), headers)
+    target, resp = await attempt(gw, route, upstream, bool(view.stream), headers, req.ctx)
     if view.stream:
-        await relay_stream(send, req.receive, resp, target, openai_chat)
+        await relay_stream(send, req.receive, resp, target, openai_chat, req.ctx)
     else:
         await relay_json(send, resp, target)
 

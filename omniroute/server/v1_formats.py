@@ -45,7 +45,7 @@ async def serve(
     route = gw.registry.resolve(creq.model)
     headers = req.pick_headers(fmt.FORWARD_HEADERS)
     if route.spec.format != fmt.NAME or make_encoder is not None:
-        await translated(gw, send, req.receive, fmt, creq, route, make_encoder, headers)
+        await translated(gw, send, req.receive, fmt, creq, route, make_encoder, headers, req.ctx)
         return
     check_images(creq, route.spec, route.model, route.info)
     upstream = rewrite_model(body, creq.model, route.model) if model_in_body else body
@@ -54,9 +54,9 @@ async def serve(
         upstream = clamp_max_tokens(upstream, fmt, limit)
     if fmt is anthropic:
         upstream, headers = _mid_conversation_system(route, creq, upstream, headers)
-    target, resp = await attempt(gw, route, upstream, creq.stream, headers)
+    target, resp = await attempt(gw, route, upstream, creq.stream, headers, req.ctx)
     if creq.stream:
-        await relay_stream(send, req.receive, resp, target, fmt)
+        await relay_stream(send, req.receive, resp, target, fmt, req.ctx)
     else:
         await relay_json(send, resp, target)
 
@@ -89,7 +89,8 @@ async def count_tokens(gw: Gateway, req: HttpRequest, send: Any) -> None:
     path = route.spec.count_tokens_path
     if route.spec.format == anthropic.NAME and path:
         upstream = rewrite_model(body, creq.model, route.model)
-        target, resp = await attempt(gw, route, upstream, False, req.pick_headers(anthropic.FORWARD_HEADERS))
+        target, resp = await attempt(gw, route, upstream, False, req.pick_headers(anthropic.FORWARD_HEADERS),
+                                     req.ctx)
         await relay_json(send, resp, target)
         return
     await send_bytes(send, 200, anthropic.encode_count_tokens(anthropic.estimate_tokens(creq)), JSON_HEADERS)
