@@ -18,47 +18,18 @@ fixed its test fails until it is taken off the list.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 
 import pytest
 
 from tests.server.matrix_clients import CLIENTS, RESULT, Ask
 from tests.support import anthropic_upstream, gemini_upstream, responses_upstream
-from tests.support.anthropic_upstream import AnthropicUpstream
+from tests.support.fleet import UPSTREAMS
 from tests.support.gateway import RunningGateway
-from tests.support.gemini_upstream import GeminiUpstream
 from tests.support.mock_server import ANSWER_TOKENS, OVERLOADED, PROMPT_TOKENS, TEXT, THOUGHT, WORDS
-from tests.support.ollama_upstream import OllamaUpstream
-from tests.support.openai_upstream import OpenAIUpstream
-from tests.support.responses_upstream import ResponsesUpstream
+from tests.support.stream_ends import anthropic_end, chat_end, gemini_end, ollama_end, responses_end
 
 ERROR_CODES = (400, 429, 500)
-
-
-@dataclass(frozen=True)
-class Upstream:
-    name: str
-    prefix: str  # how a client names its models
-    model: str
-    call_id: str | None  # the id its tool call carries (None: the format has none)
-    signature: str | None  # the signature its thinking carries (None: it signs nothing)
-
-    def id(self, model: str | None = None) -> str:
-        return self.prefix + (model or self.model)
-
-
-UPSTREAMS = {
-    u.name: u
-    for u in (
-        Upstream("openai", "mock/", "agent", "call_mock01", None),
-        Upstream("anthropic", "anthropic/", "claude-mock", anthropic_upstream.TOOL_ID, anthropic_upstream.SIGNATURE),
-        Upstream("gemini", "gemini/", "gemini-mock", None, gemini_upstream.SIGNATURE),
-        Upstream("ollama", "ollama/", "llama-mock", None, None),
-        Upstream("responses", "responses/", "gpt-mock", responses_upstream.CALL_ID, responses_upstream.SIGNATURE),
-    )
-}
 PAIRS = [pytest.param(c, u, id=f"{c}->{u}") for c in CLIENTS for u in UPSTREAMS]
 
 #: (client, upstream) pairs whose thinking text the client does not see, by design, and why
@@ -71,46 +42,7 @@ HIDDEN = {
     ("ollama", "openai"): "think=true names no effort, and reasoning_effort is Chat's only reasoning switch",
 }
 
-# ── fixtures ─────────────────────────────────────────────────────────────────────────────
-
-
-@pytest.fixture(scope="session")
-def mocks() -> Iterator[dict[str, Any]]:
-    servers: dict[str, Any] = {
-        "openai": OpenAIUpstream().start(),
-        "anthropic": AnthropicUpstream().start(),
-        "gemini": GeminiUpstream().start(),
-        "ollama": OllamaUpstream().start(),
-        "responses": ResponsesUpstream().start(),
-    }
-    yield servers
-    for server in servers.values():
-        server.stop()
-
-
-@pytest.fixture(scope="session")
-def matrix_gateway(tmp_path_factory: pytest.TempPathFactory, mocks: dict[str, Any]) -> Iterator[RunningGateway]:
-    gw = RunningGateway(
-        tmp_path_factory.mktemp("matrix-gw"),
-        "--first-byte-timeout",
-        "3",
-        "--stream-idle-timeout",
-        "3",
-        "--connect-timeout",
-        "2",
-    )
-    gw.add_openai_upstream(mocks["openai"].base_url, prefix="mock")
-    for provider, name in (
-        ("anthropic", "anthropic"),
-        ("gemini", "gemini"),
-        ("openai-responses", "responses"),
-        ("ollama", "ollama"),
-    ):
-        body = {"provider": provider, "apiKey": "sk-upstream", "baseUrl": mocks[name].base_url}
-        conn = gw.api("POST", "/api/providers", body)
-        assert conn.status_code == 201, conn.text
-    yield gw
-    gw.stop()
+# ── fixtures (the mocks and the gateway: tests/server/conftest.py) ───────────────────────
 
 
 @pytest.fixture(scope="session")
@@ -280,65 +212,26 @@ def test_thinking_tool_loop(
         assert call_signature_sent_back(sent) == u.signature
 
 
-def _sse(body: bytes) -> list[tuple[str | None, str]]:
-    frames = []
-    for block in body.replace(b"\r\n", b"\n").decode().split("\n\n"):
-        lines = [line for line in block.split("\n") if line and not line.startswith(":")]
-        event = next((line[7:] for line in lines if line.startswith("event: ")), None)
-        data = "\n".join(line[6:] for line in lines if line.startswith("data: "))
-        if lines:
-            frames.append((event, data))
-    return frames
-
-
-def _chat_end(body: bytes) -> None:
-    frames = _sse(body)
-    assert frames[-1][1] == "[DONE]" and not any('"error"' in d for _, d in frames[:-1]), frames[-3:]
-
-
-def _anthropic_end(body: bytes) -> None:
-    frames = _sse(body)
-    assert frames[-1][0] == "message_stop" and all(e != "error" for e, _ in frames), frames[-3:]
-    assert [e for e, _ in frames if e == "message_delta"] == ["message_delta"]
-
-
-def _responses_end(body: bytes) -> None:
-    events = [json.loads(d) for _, d in _sse(body)]
-    assert events[-1]["type"] == "response.completed" and all(e["type"] != "error" for e in events), events[-2:]
-    assert [e["sequence_number"] for e in events] == list(range(len(events)))
-
-
-def _gemini_end(body: bytes) -> None:
-    chunks = [json.loads(d) for _, d in _sse(body)] if body.startswith(b"data:") else json.loads(body)
-    assert all("error" not in c for c in chunks) and chunks[-1]["candidates"][0]["finishReason"] == "STOP"
-
-
-def _ollama_end(body: bytes) -> None:
-    records = [json.loads(line) for line in body.splitlines() if line.strip()]
-    assert records[-1]["done"] is True and all("error" not in r for r in records), records[-2:]
-    assert all(r["done"] is False for r in records[:-1])
-
-
 #: client → (path, body, what a complete stream ends with); ``{model}`` is filled in
 RAW_STREAMS: dict[str, tuple[str, dict[str, Any], Any]] = {
-    "openai": ("/v1/chat/completions", {"messages": [{"role": "user", "content": "hi"}], "stream": True}, _chat_end),
+    "openai": ("/v1/chat/completions", {"messages": [{"role": "user", "content": "hi"}], "stream": True}, chat_end),
     "anthropic": (
         "/v1/messages",
         {"max_tokens": 64, "messages": [{"role": "user", "content": "hi"}], "stream": True},
-        _anthropic_end,
+        anthropic_end,
     ),
-    "responses": ("/v1/responses", {"input": "hi", "stream": True}, _responses_end),
+    "responses": ("/v1/responses", {"input": "hi", "stream": True}, responses_end),
     "gemini": (
         "/v1beta/models/{model}:streamGenerateContent?alt=sse",
         {"contents": [{"parts": [{"text": "hi"}]}]},
-        _gemini_end,
+        gemini_end,
     ),
     "gemini-array": (
         "/v1beta/models/{model}:streamGenerateContent",
         {"contents": [{"parts": [{"text": "hi"}]}]},
-        _gemini_end,
+        gemini_end,
     ),
-    "ollama": ("/api/chat", {"messages": [{"role": "user", "content": "hi"}]}, _ollama_end),
+    "ollama": ("/api/chat", {"messages": [{"role": "user", "content": "hi"}]}, ollama_end),
 }
 
 

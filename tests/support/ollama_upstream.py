@@ -10,8 +10,9 @@ struct); ``options.num_predict`` is the
 max-tokens knob.
 
 Requests are checked as Ollama checks them (400): unknown top-level keys are ignored, as
-Ollama's server does; ``images`` must be standard base64 (Go's ``StdEncoding``: a URL-safe
-``-``/``_`` is ``illegal base64 data at input byte N``); known roles, ``arguments`` objects, ``tool``
+Ollama's server does (``FIELDS`` lists the documented ones, for tests to check bodies
+against); ``images`` must be standard base64 (Go's ``StdEncoding``: a URL-safe ``-``/``_`` is
+``illegal base64 data at input byte N``); known roles, ``arguments`` objects, ``tool``
 messages only after an assistant turn with tool calls and, when ``tool_name`` is given, naming
 one of its calls.
 """
@@ -39,6 +40,10 @@ from tests.support.mock_server import (
 )
 
 CREATED_AT = "2026-11-26T12:00:00.123456789Z"
+#: ``POST /api/chat``'s request body, https://docs.ollama.com/api/chat (the ``ollama`` SDK's
+#: ``ChatRequest``); the server ignores other keys, so the mock does not refuse them
+FIELDS = frozenset({"model", "messages", "tools", "format", "options", "stream", "keep_alive", "think", "logprobs",
+                    "top_logprobs"})
 
 
 def error_body(status: int, message: str) -> web.Response:
