@@ -19,6 +19,7 @@ from omniroute.context import RequestContext
 from omniroute.errors import ErrorKind, GatewayError
 from omniroute.formats.registry import FORMATS
 from omniroute.gateway import Gateway
+from omniroute.pipeline import collect_answer
 from omniroute.server.auth import check_client, check_management
 from omniroute.server.http import JSON_HEADERS, HttpRequest
 from omniroute.server.routes import build_router
@@ -46,6 +47,7 @@ class App:
         ctx = RequestContext(time.perf_counter(), dialect if endpoint and endpoint.access == "client" else None)
         if self.access is None:
             await self._serve(scope, receive, send, endpoint, params, exists, dialect, ctx)
+            self._after(ctx)
             return
         sent = [0, 0]  # status, body bytes
 
@@ -61,6 +63,13 @@ class App:
         finally:
             rid = self.access.request_id(dict(scope["headers"]).get(b"x-request-id"))
             self.access.record(scope["method"], scope["path"], sent[0], sent[1], ctx, rid)
+        self._after(ctx)
+
+    def _after(self, ctx: RequestContext) -> None:
+        """The answer is sent: post-hooks of a model request run now, off the request."""
+        gw = self.gw
+        if gw is not None and gw.hooks.post and ctx.client_format is not None:
+            gw.hooks.schedule_post(ctx, collect_answer)
 
     async def _serve(self, scope: dict[str, Any], receive: Any, send: Any, endpoint: Any, params: dict[str, str],
                      exists: bool, dialect: str, ctx: RequestContext) -> None:

@@ -39,6 +39,11 @@ class Settings(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     upstream_connections: int = 512  # per worker, per upstream host
     log_level: str = "warning"
     log_format: str = "plain"
+    hooks: str = ""  # comma-separated module:factory
+
+    @property
+    def hook_specs(self) -> tuple[str, ...]:
+        return tuple(h.strip() for h in self.hooks.split(",") if h.strip())
 
     @property
     def data_path(self) -> Path:
@@ -73,6 +78,7 @@ OPTIONS: dict[str, tuple[type, str]] = {
     "upstream_connections": (int, "upstream connection pool size per worker and host"),
     "log_level": (str, "critical, error, warning, info or debug (info: one access-log line per request)"),
     "log_format": (str, "access-log lines: plain or json"),
+    "hooks": (str, "extra request hooks, comma-separated module:factory (docs/architecture.md)"),
 }
 
 #: options also read from an unprefixed environment variable
@@ -124,6 +130,7 @@ def _validate(s: Settings) -> Settings:
         ("upstream_connections", s.upstream_connections > 0, "must be > 0"),
         ("log_level", s.log_level in ("critical", "error", "warning", "info", "debug"), "unknown level"),
         ("log_format", s.log_format in ("plain", "json"), "must be plain or json"),
+        ("hooks", all(":" in h for h in s.hook_specs), "each hook is module:factory"),
     )
     for path, ok, why in checks:
         if not ok:

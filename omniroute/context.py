@@ -1,28 +1,56 @@
 """What one request did, as it goes: the per-request context every layer may add to.
 
-Created by the app for every request (one small object), carried on ``HttpRequest.ctx``;
-the pipeline adds the route it resolved and each attempt (an upstream answer or failure),
-the app adds the outcome. Read afterwards by the access log.
+The app creates one for every request (one small object) and carries it on
+``HttpRequest.ctx``; a model endpoint's handler fills in what it decoded, the pipeline adds
+the route, each attempt and the answer, hooks read it (pre-hooks before the attempts,
+post-hooks after the last byte was sent), and the access log reads it last.
 
-========================  ============================================================
+========================  ================================================================
 field                     set by
-========================  ============================================================
+========================  ================================================================
 ``started``               the app (``time.perf_counter()`` at arrival)
-``client_format``         the app (the endpoint's format; ``None`` off ``/v1``)
-``route``                 ``pipeline.attempt`` (the resolved route)
-``attempts``              ``pipeline.attempt``: one ``Attempt`` per upstream tried
+``client_format``         the app (the endpoint's format name; ``None`` off the model
+                          endpoints)
+``client``                the handler: the client format's module
+``body``, ``model``,      the handler: the client's raw body, the model it asked for,
+``stream``,               whether it asked for a stream, the max output tokens it asked
+``max_tokens``,           for, and its headers to forward to a same-format upstream
+``forward``               (its format's ``FORWARD_HEADERS``)
+``request``               the canonical request, when something decoded it (a handler
+                          whose format is always decoded, a hook with ``needs_request``,
+                          or a cross-format route); ``canonical()`` decodes on demand
+``route``                 the pipeline (the resolved route)
+``attempts``              the pipeline: one ``Attempt`` per upstream tried
+``served``                the pipeline: the target that answered (``None``: none did, or a
+                          pre-hook answered)
+``upstream_format``       the pipeline: the served target's format
+``upstream_began``,       the pipeline: ``perf_counter()`` when the first attempt began and
+``upstream_ended``        when the last upstream byte was read (``upstream_ms``)
+``first_byte``            the pipeline: ``perf_counter()`` when the first body byte went
+                          to the client (streams: time to first token)
+``captured``              the pipeline, when a hook ``needs_answer``: the upstream's answer
+                          bytes as they were read (references, no copies)
+``answered_by``           the pre-hook that answered, if one did
+``response``              the canonical answer: set by a pre-hook that answered, or decoded
+                          from ``captured`` by ``pipeline.collect_answer`` for post-hooks
+``response_headers``      anything: extra headers for the client's answer
+                          (``X-OmniRoute-*``)
 ``error``                 the app, or a stream relay when the stream failed midway
-========================  ============================================================
+``disconnected``          the pipeline: the client left before the answer was complete
+========================  ================================================================
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from omniroute.canonical import Request, Response, Usage
     from omniroute.errors import GatewayError
     from omniroute.routing.registry import Route
+    from omniroute.routing.targets import Target
 
 
 @dataclass(slots=True)
@@ -38,14 +66,54 @@ class Attempt:
 
 
 class RequestContext:
-    __slots__ = ("attempts", "client_format", "error", "route", "started")
+    __slots__ = (
+        "answered_by", "attempts", "body", "captured", "client", "client_format", "disconnected", "error",
+        "first_byte", "forward", "max_tokens", "model", "request", "response", "response_headers", "route",
+        "served", "started", "stream", "upstream_began", "upstream_ended", "upstream_format",
+    )
 
     def __init__(self, started: float, client_format: str | None) -> None:
         self.started = started
         self.client_format = client_format
+        self.client: ModuleType | None = None
+        self.body = b""
+        self.model = ""
+        self.stream = False
+        self.max_tokens: int | None = None
+        self.forward: dict[str, str] | None = None
+        self.request: Request | None = None
         self.route: Route | None = None
         self.attempts: list[Attempt] = []
+        self.served: Target | None = None
+        self.upstream_format: str | None = None
+        self.upstream_began = 0.0
+        self.upstream_ended = 0.0
+        self.first_byte = 0.0
+        self.captured: list[bytes] | None = None
+        self.answered_by: str | None = None
+        self.response: Response | None = None
+        self.response_headers: list[tuple[bytes, bytes]] = []
         self.error: GatewayError | None = None
+        self.disconnected = False
+
+    def canonical(self) -> Request:
+        """The canonical request, decoded from the client's body on first use."""
+        if self.request is None:
+            assert self.client is not None, "canonical() on a request no model endpoint decoded"
+            self.request = self.client.decode_request(self.body)
+        return self.request
+
+    @property
+    def usage(self) -> Usage | None:
+        """The answer's usage as the upstream counted it (post-hooks: after ``collect_answer``)."""
+        return self.response.usage if self.response is not None else None
+
+    @property
+    def upstream_ms(self) -> float:
+        """Milliseconds from the first attempt to the last upstream byte (0: none was asked)."""
+        if not self.upstream_began:
+            return 0.0
+        return (max(self.upstream_ended, self.upstream_began) - self.upstream_began) * 1000
 
     @property
     def upstream_status(self) -> int | None:
@@ -58,3 +126,6 @@ class RequestContext:
         if self.attempts:
             return f"{self.attempts[-1].provider}/{self.attempts[-1].model}"
         return f"{self.route.spec.id}/{self.route.model}" if self.route is not None else None
+
+    def add_header(self, name: bytes, value: Any) -> None:
+        self.response_headers.append((name, str(value).encode("latin-1")))

@@ -12,6 +12,7 @@ import time
 import aiohttp
 
 from omniroute.config import Settings
+from omniroute.hooks import HookChain, load_hooks
 from omniroute.routing.registry import Registry
 from omniroute.store import Store
 from omniroute.transport import open_pool, open_session
@@ -19,7 +20,7 @@ from omniroute.upstream_h1 import H1Pool
 
 
 class Gateway:
-    __slots__ = ("registry", "session", "settings", "started", "store", "upstream")
+    __slots__ = ("hooks", "registry", "session", "settings", "started", "store", "upstream")
 
     def __init__(self, settings: Settings, store: Store, upstream: H1Pool, session: aiohttp.ClientSession) -> None:
         self.settings = settings
@@ -28,12 +29,14 @@ class Gateway:
         self.session = session  # management calls
         self.registry = Registry(store)
         self.started = time.time()
+        self.hooks = HookChain(load_hooks(settings.hook_specs, self))
 
     @classmethod
     def open(cls, settings: Settings) -> Gateway:
         return cls(settings, Store(settings.data_path), open_pool(settings), open_session(settings))
 
     async def close(self) -> None:
+        await self.hooks.drain()
         await self.upstream.close()
         await self.session.close()
         self.store.close()

@@ -1,10 +1,19 @@
-"""The request pipeline: attempts over a route's accounts, then relay of the answer.
+"""The request pipeline of the model endpoints: hooks, attempts, relay.
 
-Pass-through (client and upstream speak the same format): the client's bytes go upstream
-with only the model name rewritten, and the upstream's bytes come back untouched —
-non-streaming as one body, streaming relayed event by event as reads arrive (only whole
-SSE events are forwarded, so an error event appended after a broken stream is never glued
-to half an event).
+::
+
+    handler: body read, decoded (a view, or the canonical request), ctx filled
+      └▶ serve: route resolved ─▶ pre-hooks ─┬─ one answered ─▶ its answer, encoded for the client
+                                             └▶ attempts over the route's targets
+                                                  ├─ same format:  relay.relay_json / relay_stream (bytes)
+                                                  └─ other format: translate.relay_translated_*
+      (after the last byte, from the app: post-hooks, ``hooks.HookChain.schedule_post``)
+
+Per target the upstream body is built once per (format, model): the client's bytes with the
+model renamed (pass-through, ``relay``), or the canonical request encoded in the target's
+format (``translate``). The canonical request is decoded only when something needs it: a
+cross-format target, a hook with ``needs_request``, or a check on a same-format body that
+reads its content (images to a text-only model).
 
 Failure handling, per attempt (an attempt is one account of the route):
 
@@ -15,9 +24,11 @@ connect refused / DNS / reset              next account, else 502 (UPSTREAM_UNRE
 no headers within ``first_byte_timeout``   next account, else 504 (UPSTREAM_TIMEOUT)
 upstream 4xx/5xx                           429/5xx: next account; else that status with
                                            the upstream's message, in the client's dialect
-stream silent for ``stream_idle_timeout``  error event, then the stream ends
-stream dropped (payload error, no [DONE])  error event, then the stream ends
-client disconnects mid-stream              the upstream response is closed at once
+stream broken after it started             the format's error event (``relay``,
+                                           ``translate``)
+client disconnects, at any point           this request's task is cancelled: the upstream
+                                           call or response is closed at once (the
+                                           upstream sees its connection close)
 =========================================  ==============================================
 """
 
@@ -25,58 +36,150 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable, Coroutine
+from types import ModuleType
 from typing import Any
 
 import msgspec
 
+from omniroute.canonical import Response
+from omniroute.canonical.assemble import Assembler, replay
 from omniroute.context import Attempt, RequestContext
-from omniroute.errors import ErrorKind, GatewayError
+from omniroute.errors import GatewayError
+from omniroute.formats import anthropic
+from omniroute.formats._framing import NDJSONDecoder, SSEDecoder
 from omniroute.formats.registry import FORMATS
 from omniroute.gateway import Gateway
+from omniroute.providers.fit import check_images
+from omniroute.providers.specs import ProviderSpec
+from omniroute.relay import (
+    JSON_HEADERS,
+    STREAM_HEADERS,
+    clamp_max_tokens,
+    read_all,
+    relay_json,
+    relay_stream,
+    rewrite_model,
+    start,
+)
 from omniroute.routing.registry import Route
 from omniroute.routing.targets import Target
-from omniroute.server.http import JSON_HEADERS, NDJSON_HEADERS, SSE_HEADERS
+from omniroute.translate import relay_translated_json, relay_translated_stream, translated_body
 from omniroute.transport import map_exception
 from omniroute.upstream_h1 import UPSTREAM_ERRORS, H1Response
 
-_START_JSON = {"type": "http.response.start", "status": 200, "headers": JSON_HEADERS}
-_START_SSE = {"type": "http.response.start", "status": 200, "headers": SSE_HEADERS}
-_START_NDJSON = {"type": "http.response.start", "status": 200, "headers": NDJSON_HEADERS}
+Prepared = tuple[bytes, dict[str, str] | None]
 
 
-def rewrite_model(body: bytes, client_model: str, upstream_model: str) -> bytes:
-    """The client body with ``model`` renamed for the upstream, touching nothing else.
-
-    When the quoted model string occurs exactly once it can only be the top-level ``model``
-    value (we decoded it from there), so a byte replace is exact. Otherwise (escaped form,
-    or the same string elsewhere in the body) decode, rename and re-encode.
-    """
-    if client_model == upstream_model:
-        return body
-    old = msgspec.json.encode(client_model)
-    if body.count(old) == 1:
-        return body.replace(old, msgspec.json.encode(upstream_model))
-    data = msgspec.json.decode(body)
-    data["model"] = upstream_model
-    return msgspec.json.encode(data)
-
-
-def clamp_max_tokens(body: bytes, fmt: Any, limit: int) -> bytes:
-    """The client body with its max output tokens cut to ``limit`` (the model's output limit),
-    wherever its format keeps them (``MAX_TOKENS_PATHS``); called only when they exceed it."""
-    data = msgspec.json.decode(body)
-    for path in fmt.MAX_TOKENS_PATHS:
-        holder = data
-        for key in path[:-1]:
-            holder = holder.get(key) if isinstance(holder, dict) else None
-        if isinstance(holder, dict) and isinstance(holder.get(path[-1]), int) and holder[path[-1]] > limit:
-            holder[path[-1]] = limit
-    return msgspec.json.encode(data)
+async def serve(gw: Gateway, ctx: RequestContext, send: Any, receive: Any,
+                make_encoder: Callable[[], Any] | None = None, model_in_body: bool = True) -> None:
+    """Answer the model request in ``ctx`` (filled by its handler). ``make_encoder``: a
+    stream encoder other than the client format's default (Gemini's JSON-array stream),
+    which also forces re-encoding on a same-format route; ``model_in_body``: the client
+    body names the model (not Gemini, whose model is in the URL)."""
+    route = gw.registry.resolve(ctx.model)
+    ctx.route = route
+    hooks = gw.hooks
+    if hooks.needs_answer:
+        ctx.captured = []
+    if hooks.pre:
+        answer = await hooks.run_pre(ctx)
+        if answer is not None:
+            await send_answer(send, ctx, answer, make_encoder)
+            return
+    await until_disconnect(receive, ctx, _exchange(gw, ctx, send, route, make_encoder, model_in_body))
 
 
-async def open_upstream(
-    gw: Gateway, target: Target, url: str, body: bytes, headers: dict[str, str] | None = None
-) -> H1Response:
+async def _exchange(gw: Gateway, ctx: RequestContext, send: Any, route: Route,
+                    make_encoder: Callable[[], Any] | None, model_in_body: bool) -> None:
+    client = ctx.client
+    reframe = make_encoder is not None
+
+    def prepare(upstream: ModuleType, spec: ProviderSpec) -> Prepared:
+        if upstream is client and not reframe:
+            return passthrough_body(ctx, spec, route, model_in_body)
+        body = translated_body(ctx.canonical(), client, upstream, spec, route.model, route.info)
+        return body, ctx.forward if upstream is client else None
+
+    target, resp, upstream = await attempt(gw, ctx, route, prepare, lambda t: t.chat_url(route.model, ctx.stream))
+    if upstream is client and not reframe:
+        if ctx.stream:
+            await relay_stream(send, resp, target, client, ctx)
+        else:
+            await relay_json(send, resp, target, ctx)
+    elif ctx.stream:
+        encoder = make_encoder() if make_encoder else client.StreamEncoder(ctx.model, ctx.canonical().include_usage)
+        await relay_translated_stream(send, resp, target, upstream, encoder, ctx)
+    else:
+        await relay_translated_json(send, resp, target, upstream, ctx)
+
+
+def passthrough_body(ctx: RequestContext, spec: ProviderSpec, route: Route, model_in_body: bool) -> Prepared:
+    """The client's bytes for a same-format upstream: model renamed, max tokens clamped to
+    the model's limit, images refused for a model without vision, and (Anthropic) system
+    turns folded for a row that does not take them."""
+    info = route.info
+    if spec.text_only or (info is not None and not info.vision):  # contents are decoded only here
+        check_images(ctx.canonical(), spec, route.model, info)
+    body = rewrite_model(ctx.body, ctx.model, route.model) if model_in_body else ctx.body
+    limit = info.max_output if info is not None else None
+    if limit is not None and ctx.max_tokens is not None and ctx.max_tokens > limit:
+        body = clamp_max_tokens(body, ctx.client, limit)
+    if ctx.client is anthropic:
+        return _mid_conversation_system(spec, ctx, body)
+    return body, ctx.forward
+
+
+def _mid_conversation_system(spec: ProviderSpec, ctx: RequestContext, body: bytes) -> Prepared:
+    """System messages inside ``messages`` stay for a row that takes them (the client's beta
+    header goes with them); for any other Anthropic-format row they are folded into the
+    user turn and the beta is left out of the forwarded ``anthropic-beta``."""
+    headers = ctx.forward
+    if spec.mid_conversation_system or not any(m.role == "system" for m in ctx.canonical().messages):
+        return body, headers
+    if headers and "anthropic-beta" in headers:
+        betas = [b for b in headers["anthropic-beta"].split(",") if b.strip() != anthropic.MID_CONVERSATION_BETA]
+        headers = {k: v for k, v in headers.items() if k != "anthropic-beta"}
+        if betas:
+            headers["anthropic-beta"] = ",".join(betas)
+    return anthropic.fold_system_messages(body), headers
+
+
+async def attempt(gw: Gateway, ctx: RequestContext, route: Route,
+                  prepare: Callable[[ModuleType, ProviderSpec], Prepared],
+                  url_of: Callable[[Target], str]) -> tuple[Target, H1Response, ModuleType]:
+    """Try the route's accounts in order; the first that answers wins. The body for each is
+    ``prepare(upstream format, row)``, built once per format. Each try is added to
+    ``ctx.attempts``; the winner is ``ctx.served``."""
+    prepared: dict[str, Prepared] = {}
+    last: GatewayError | None = None
+    ctx.upstream_began = time.perf_counter()
+    for target in route.targets:
+        upstream = FORMATS[target.spec.format]
+        body_headers = prepared.get(upstream.NAME)
+        if body_headers is None:
+            body_headers = prepared[upstream.NAME] = prepare(upstream, target.spec)
+        began = time.perf_counter()
+        try:
+            resp = await open_upstream(gw, target, url_of(target), *body_headers)
+        except GatewayError as err:
+            ctx.attempts.append(Attempt(target.provider, target.connection_id, route.model,
+                                        err.status if err.provider else 0, err.kind.value,
+                                        (time.perf_counter() - began) * 1000))
+            last = err
+            if not err.fallback:
+                raise
+            continue
+        ctx.attempts.append(Attempt(target.provider, target.connection_id, route.model, resp.status, None,
+                                    (time.perf_counter() - began) * 1000))
+        ctx.served, ctx.upstream_format = target, upstream.NAME
+        return target, resp, upstream
+    assert last is not None
+    raise last
+
+
+async def open_upstream(gw: Gateway, target: Target, url: str, body: bytes,
+                        headers: dict[str, str] | None = None) -> H1Response:
     """POST ``body`` (``headers``: the client's forwarded ones, over the target's); errors
     (including HTTP ≥ 400) raise ``GatewayError``."""
     try:
@@ -90,103 +193,65 @@ async def open_upstream(
     return resp
 
 
-async def read_all(resp: H1Response, target: Target) -> bytes:
-    """The whole upstream body; a broken or stalled body raises ``GatewayError``."""
+async def until_disconnect(receive: Any, ctx: RequestContext, work: Coroutine[Any, Any, None]) -> None:
+    """Run ``work`` in this task while watching the client: when it disconnects, the task is
+    cancelled (closing the upstream call or response) and ``ctx.disconnected`` is set."""
+    task = asyncio.current_task()
+    assert task is not None
+    watcher = asyncio.get_running_loop().create_task(_cancel_on_disconnect(receive, task, ctx))
     try:
-        return await resp.read()
-    except UPSTREAM_ERRORS as exc:
-        raise map_exception(exc, target.provider) from None
+        await work
+    except asyncio.CancelledError:
+        if not ctx.disconnected:
+            raise
+        task.uncancel()
+    finally:
+        watcher.cancel()
 
 
-async def attempt(
-    gw: Gateway, route: Route, body: bytes, stream: bool, headers: dict[str, str] | None,
-    ctx: RequestContext,
-) -> tuple[Target, H1Response]:
-    """Try the route's accounts in order; the first that answers wins. Each try is added
-    to ``ctx.attempts``."""
-    ctx.route = route
-    last: GatewayError | None = None
-    for target in route.targets:
-        began = time.perf_counter()
-        try:
-            resp = await open_upstream(gw, target, target.chat_url(route.model, stream), body, headers)
-        except GatewayError as err:
-            ctx.attempts.append(Attempt(target.provider, target.connection_id, route.model,
-                                        err.status if err.provider else 0, err.kind.value,
-                                        (time.perf_counter() - began) * 1000))
-            last = err
-            if not err.fallback:
-                raise
-        else:
-            ctx.attempts.append(Attempt(target.provider, target.connection_id, route.model, resp.status, None,
-                                        (time.perf_counter() - began) * 1000))
-            return target, resp
-    assert last is not None
-    raise last
+async def _cancel_on_disconnect(receive: Any, task: asyncio.Task[Any], ctx: RequestContext) -> None:
+    while (await receive())["type"] != "http.disconnect":
+        pass
+    ctx.disconnected = True
+    task.cancel()
 
 
-async def relay_json(send: Any, resp: H1Response, target: Target) -> None:
-    """Non-streaming pass-through."""
-    body = await read_all(resp, target)
-    await send(_START_JSON)
+async def send_answer(send: Any, ctx: RequestContext, answer: Response,
+                      make_encoder: Callable[[], Any] | None = None) -> None:
+    """A pre-hook's answer in the client's format: one JSON body, or — for a streaming
+    request — told again as the client's own stream (usage included)."""
+    answer = msgspec.structs.replace(answer, model=ctx.model)
+    client = ctx.client
+    if not ctx.stream:
+        await send(start(ctx, JSON_HEADERS))
+        await send({"type": "http.response.body", "body": client.encode_response(answer)})
+        return
+    encoder = make_encoder() if make_encoder else client.StreamEncoder(ctx.model, ctx.canonical().include_usage)
+    body = b"".join(encoder.encode(event) for event in replay(answer))
+    ctx.first_byte = time.perf_counter()
+    await send(start(ctx, STREAM_HEADERS[client.FRAMING]))
     await send({"type": "http.response.body", "body": body})
 
 
-#: format -> markers that only the last event of a complete stream carries (None: none exists)
-STREAM_END: dict[str, tuple[bytes, ...] | None] = {
-    "openai_chat": (b"[DONE]",),
-    "anthropic": (b"message_stop",),
-    "openai_responses": (b"response.completed", b"response.incomplete", b"response.failed"),
-    "ollama": (b'"done":true', b'"done": true'),
-    "gemini": None,  # no end marker: only a broken connection is detected
-}
-
-
-def _last_boundary(data: bytes, framing: str) -> int:
-    """End of the last whole frame in ``data`` (0 when there is none)."""
-    if framing == "ndjson":
-        return data.rfind(b"\n") + 1
-    return max(data.rfind(b"\n\n") + 2, data.rfind(b"\r\n\r\n") + 4, 0) if b"\n" in data else 0
-
-
-async def relay_stream(
-    send: Any, receive: Any, resp: H1Response, target: Target, fmt: Any, ctx: RequestContext
-) -> None:
-    """Streaming pass-through: forward whole frames (SSE events, NDJSON lines) as they arrive."""
-    watcher = asyncio.get_running_loop().create_task(close_on_disconnect(receive, resp))
-    framing, ends = fmt.FRAMING, STREAM_END[fmt.NAME]
-    await send(_START_SSE if framing == "sse" else _START_NDJSON)
-    tail = b""
-    last = b""
-    try:
-        async for chunk in resp:
-            data = tail + chunk if tail else chunk
-            cut = _last_boundary(data, framing)
-            if cut <= 0:
-                tail = data
-                continue
-            tail, last = data[cut:], data[:cut]
-            await send({"type": "http.response.body", "body": last, "more_body": True})
-        body = last.rstrip(b"\r\n")
-        end = body[_last_boundary(body, framing) :] + tail  # the final frame, however long
-        if ends is not None and not any(marker in end for marker in ends):
-            raise GatewayError(ErrorKind.UPSTREAM_PROTOCOL, "upstream stream ended before it was complete")
-        await send({"type": "http.response.body", "body": tail})
-    except (*UPSTREAM_ERRORS, GatewayError) as exc:
-        if watcher.done():
-            return  # the client left; nothing to tell it
-        err = exc if isinstance(exc, GatewayError) else map_exception(exc, target.provider)
-        ctx.error = err
-        await send({"type": "http.response.body", "body": fmt.encode_stream_error(err)})
-    finally:
-        watcher.cancel()
-        resp.close()
-
-
-async def close_on_disconnect(receive: Any, resp: H1Response) -> None:
-    """Wait for the client to leave; then close the upstream response (the upstream sees it)."""
-    while True:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            resp.close()
-            return
+def collect_answer(ctx: RequestContext) -> None:
+    """Assemble ``ctx.response`` from the captured upstream bytes (post-hooks, off the
+    request path): decoded by the served format's own decoders, usage included."""
+    if ctx.response is not None or not ctx.captured or ctx.upstream_format is None:
+        return
+    upstream = FORMATS[ctx.upstream_format]
+    if not ctx.stream:
+        ctx.response = upstream.decode_response(b"".join(ctx.captured))
+        return
+    framer = SSEDecoder() if upstream.FRAMING == "sse" else NDJSONDecoder()
+    decoder = upstream.StreamDecoder()
+    assembler = Assembler()
+    for chunk in ctx.captured:
+        for frame in framer.feed(chunk):
+            for event in decoder.feed(frame):
+                assembler.feed(event)
+    for frame in framer.close():
+        for event in decoder.feed(frame):
+            assembler.feed(event)
+    for event in decoder.close():
+        assembler.feed(event)
+    ctx.response = assembler.response

@@ -21,8 +21,7 @@ Before encoding, a cross-format request is checked and fitted:
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Callable
+import time
 from types import ModuleType
 from typing import Any
 
@@ -33,82 +32,65 @@ from omniroute.context import RequestContext
 from omniroute.errors import ErrorKind, GatewayError
 from omniroute.formats._framing import NDJSONDecoder, SSEDecoder
 from omniroute.formats.error_words import unsupported_field
-from omniroute.formats.registry import FORMATS
-from omniroute.gateway import Gateway
-from omniroute.pipeline import attempt, close_on_disconnect, read_all
 from omniroute.providers.fit import fit_request
-from omniroute.routing.registry import Route
-from omniroute.server.http import JSON_HEADERS, NDJSON_HEADERS, SSE_HEADERS
+from omniroute.providers.models import ModelInfo
+from omniroute.providers.specs import ProviderSpec
+from omniroute.relay import JSON_HEADERS, STREAM_HEADERS, read_all, start
+from omniroute.routing.targets import Target
 from omniroute.transport import map_exception
 from omniroute.upstream_h1 import UPSTREAM_ERRORS, H1Response
 
-STREAM_HEADERS = {"sse": SSE_HEADERS, "ndjson": NDJSON_HEADERS}
 _KINDS = frozenset(k.value for k in ErrorKind)
 
 
-async def translated(
-    gw: Gateway,
-    send: Any,
-    receive: Any,
-    client: ModuleType,
-    req: Request,
-    route: Route,
-    make_encoder: Callable[[], Any] | None,
-    headers: dict[str, str] | None,
-    ctx: RequestContext,
-) -> None:
-    """Serve a canonical request ``req`` decoded from ``client`` over ``route``; ``headers``
-    are the client's forwarded ones, sent only to an upstream of the client's format."""
-    upstream = FORMATS[route.spec.format]
+def translated_body(req: Request, client: ModuleType, upstream: ModuleType, spec: ProviderSpec, model: str,
+                    info: ModelInfo | None) -> bytes:
+    """The upstream body for ``req`` (decoded from ``client``'s format) in ``upstream``'s
+    format, refused or fitted for the row and model first (module docstring, steps 1–2)."""
     if upstream is not client:
-        refuse_foreign(req, client, route)
-        headers = None
-    fit_request(req, route.spec, route.model, route.info)
-    body = upstream.encode_request(req, route.model)
-    target, resp = await attempt(gw, route, body, req.stream, headers, ctx)
-    if not req.stream:
-        answer = upstream.decode_response(await read_all(resp, target))
-        answer.model = req.model
-        await send({"type": "http.response.start", "status": 200, "headers": JSON_HEADERS})
-        await send({"type": "http.response.body", "body": client.encode_response(answer)})
-        return
-    encoder = make_encoder() if make_encoder else client.StreamEncoder(req.model, req.include_usage)
-    await _relay_translated(send, receive, resp, upstream, client, encoder, target.provider, ctx)
+        refuse_foreign(req, client, spec)
+    fit_request(req, spec, model, info)
+    return upstream.encode_request(req, model)
 
 
-async def _relay_translated(
-    send: Any,
-    receive: Any,
-    resp: H1Response,
-    upstream: ModuleType,
-    client: ModuleType,
-    encoder: Any,
-    provider: str,
-    ctx: RequestContext,
-) -> None:
+async def relay_translated_json(send: Any, resp: H1Response, target: Target, upstream: ModuleType,
+                                ctx: RequestContext) -> None:
+    """A non-streaming answer decoded from ``upstream``'s format and encoded in the client's."""
+    answer = upstream.decode_response(await read_all(resp, target, ctx))
+    answer.model = ctx.model
+    await send(start(ctx, JSON_HEADERS))
+    await send({"type": "http.response.body", "body": ctx.client.encode_response(answer)})
+
+
+async def relay_translated_stream(send: Any, resp: H1Response, target: Target, upstream: ModuleType,
+                                  encoder: Any, ctx: RequestContext) -> None:
+    """A stream re-encoded event by event from ``upstream``'s format into the client's
+    (``encoder``). A client that leaves cancels this task; the upstream is closed here."""
     framer = SSEDecoder() if upstream.FRAMING == "sse" else NDJSONDecoder()
     decoder = upstream.StreamDecoder()
-    watcher = asyncio.get_running_loop().create_task(close_on_disconnect(receive, resp))
-    await send({"type": "http.response.start", "status": 200, "headers": STREAM_HEADERS[client.FRAMING]})
+    captured = ctx.captured
+    await send(start(ctx, STREAM_HEADERS[ctx.client.FRAMING]))
     finished = False
     try:
         async for chunk in resp:
+            if captured is not None:
+                captured.append(chunk)
             out, finished = _encode(encoder, (ev for f in framer.feed(chunk) for ev in decoder.feed(f)), finished)
             if out:
+                if not ctx.first_byte:
+                    ctx.first_byte = time.perf_counter()
                 await send({"type": "http.response.body", "body": out, "more_body": True})
+        ctx.upstream_ended = time.perf_counter()
         tail_events = [ev for f in framer.close() for ev in decoder.feed(f)] + list(decoder.close())
         out, finished = _encode(encoder, tail_events, finished)
         if not finished:
             raise GatewayError(ErrorKind.UPSTREAM_PROTOCOL, "upstream stream ended before it was complete")
         await send({"type": "http.response.body", "body": out})
     except (*UPSTREAM_ERRORS, GatewayError, msgspec.DecodeError) as exc:
-        if watcher.done():
-            return
-        err = exc if isinstance(exc, GatewayError) else _stream_fault(exc, provider)
+        err = exc if isinstance(exc, GatewayError) else _stream_fault(exc, target.provider)
         ctx.error = err
         await send({"type": "http.response.body", "body": _encode_fault(encoder, err)})
     finally:
-        watcher.cancel()
         resp.close()
 
 
@@ -135,12 +117,12 @@ def _encode_fault(encoder: Any, err: GatewayError) -> bytes:
     return encoder.encode(event)
 
 
-def refuse_foreign(req: Request, client: ModuleType, route: Route) -> None:
+def refuse_foreign(req: Request, client: ModuleType, spec: ProviderSpec) -> None:
     """400 for an extra of the client's format that the route's format cannot honour."""
     own = req.extra.get(client.NAME)
     if not own:
         return
     for key, refused in client.REFUSED_ACROSS.items():
         if key in own and (field := refused(own[key])) is not None:
-            why = f"provider '{route.spec.id}' speaks {route.spec.format}, which has no equivalent"
+            why = f"provider '{spec.id}' speaks {spec.format}, which has no equivalent"
             raise unsupported_field(client.NAME, field, why)

@@ -14,12 +14,11 @@ import msgspec
 
 from omniroute.context import RequestContext
 from omniroute.errors import ErrorKind, GatewayError
+from omniroute.relay import JSON_HEADERS, NDJSON_HEADERS, SSE_HEADERS
+
+__all__ = ["JSON_HEADERS", "NDJSON_HEADERS", "SSE_HEADERS", "HttpRequest", "send_bytes", "send_json"]
 
 Scope = dict[str, Any]
-
-JSON_HEADERS = [(b"content-type", b"application/json")]
-SSE_HEADERS = [(b"content-type", b"text/event-stream"), (b"cache-control", b"no-cache")]
-NDJSON_HEADERS = [(b"content-type", b"application/x-ndjson")]
 
 _json = msgspec.json.Encoder()
 

@@ -31,55 +31,25 @@ from omniroute.canonical import Request
 from omniroute.errors import ErrorKind, GatewayError
 from omniroute.formats import anthropic, gemini, ollama, openai_responses
 from omniroute.gateway import Gateway
-from omniroute.pipeline import attempt, clamp_max_tokens, relay_json, relay_stream, rewrite_model
-from omniroute.providers.fit import check_images
-from omniroute.routing.registry import Route
-from omniroute.server.http import JSON_HEADERS, HttpRequest, send_bytes
-from omniroute.translate import translated
+from omniroute.pipeline import attempt, serve
+from omniroute.relay import JSON_HEADERS, relay_json, rewrite_model
+from omniroute.server.http import HttpRequest, send_bytes
 
 
-async def serve(
+async def _serve(
     gw: Gateway, req: HttpRequest, send: Any, fmt: ModuleType, creq: Request, body: bytes,
     make_encoder: Callable[[], Any] | None = None, model_in_body: bool = True,
 ) -> None:
-    route = gw.registry.resolve(creq.model)
-    headers = req.pick_headers(fmt.FORWARD_HEADERS)
-    if route.spec.format != fmt.NAME or make_encoder is not None:
-        await translated(gw, send, req.receive, fmt, creq, route, make_encoder, headers, req.ctx)
-        return
-    check_images(creq, route.spec, route.model, route.info)
-    upstream = rewrite_model(body, creq.model, route.model) if model_in_body else body
-    limit = route.info.max_output if route.info is not None else None
-    if limit is not None and creq.max_tokens is not None and creq.max_tokens > limit:
-        upstream = clamp_max_tokens(upstream, fmt, limit)
-    if fmt is anthropic:
-        upstream, headers = _mid_conversation_system(route, creq, upstream, headers)
-    target, resp = await attempt(gw, route, upstream, creq.stream, headers, req.ctx)
-    if creq.stream:
-        await relay_stream(send, req.receive, resp, target, fmt, req.ctx)
-    else:
-        await relay_json(send, resp, target)
-
-
-def _mid_conversation_system(
-    route: Route, creq: Request, body: bytes, headers: dict[str, str] | None
-) -> tuple[bytes, dict[str, str] | None]:
-    """System messages inside ``messages`` stay for a row that takes them (the client's beta
-    header goes with them); for any other Anthropic-format row they are folded into the
-    user turn and the beta is left out of the forwarded ``anthropic-beta``."""
-    if route.spec.mid_conversation_system or not any(m.role == "system" for m in creq.messages):
-        return body, headers
-    if headers and "anthropic-beta" in headers:
-        betas = [b for b in headers["anthropic-beta"].split(",") if b.strip() != anthropic.MID_CONVERSATION_BETA]
-        headers = {k: v for k, v in headers.items() if k != "anthropic-beta"}
-        if betas:
-            headers["anthropic-beta"] = ",".join(betas)
-    return anthropic.fold_system_messages(body), headers
+    ctx = req.ctx
+    ctx.client, ctx.body, ctx.request = fmt, body, creq
+    ctx.model, ctx.stream, ctx.max_tokens = creq.model, creq.stream, creq.max_tokens
+    ctx.forward = req.pick_headers(fmt.FORWARD_HEADERS)
+    await serve(gw, ctx, send, req.receive, make_encoder, model_in_body)
 
 
 async def messages(gw: Gateway, req: HttpRequest, send: Any) -> None:
     body = await req.read_body(gw.settings.max_body_bytes)
-    await serve(gw, req, send, anthropic, anthropic.decode_request(body), body)
+    await _serve(gw, req, send, anthropic, anthropic.decode_request(body), body)
 
 
 async def count_tokens(gw: Gateway, req: HttpRequest, send: Any) -> None:
@@ -88,17 +58,18 @@ async def count_tokens(gw: Gateway, req: HttpRequest, send: Any) -> None:
     route = gw.registry.resolve(creq.model)
     path = route.spec.count_tokens_path
     if route.spec.format == anthropic.NAME and path:
-        upstream = rewrite_model(body, creq.model, route.model)
-        target, resp = await attempt(gw, route, upstream, False, req.pick_headers(anthropic.FORWARD_HEADERS),
-                                     req.ctx)
-        await relay_json(send, resp, target)
+        ctx = req.ctx
+        ctx.route = route
+        prepared = rewrite_model(body, creq.model, route.model), req.pick_headers(anthropic.FORWARD_HEADERS)
+        target, resp, _fmt = await attempt(gw, ctx, route, lambda _f, _s: prepared, lambda t: t.url(path))
+        await relay_json(send, resp, target, ctx)
         return
     await send_bytes(send, 200, anthropic.encode_count_tokens(anthropic.estimate_tokens(creq)), JSON_HEADERS)
 
 
 async def responses(gw: Gateway, req: HttpRequest, send: Any) -> None:
     body = await req.read_body(gw.settings.max_body_bytes)
-    await serve(gw, req, send, openai_responses, openai_responses.decode_request(body), body)
+    await _serve(gw, req, send, openai_responses, openai_responses.decode_request(body), body)
 
 
 async def gemini_models(gw: Gateway, req: HttpRequest, send: Any) -> None:
@@ -123,12 +94,12 @@ async def gemini_generate(gw: Gateway, req: HttpRequest, send: Any) -> None:
     if creq.stream and not sse:
         def make_encoder() -> Any:
             return gemini.StreamEncoder(creq.model, True, framing="json_array")
-    await serve(gw, req, send, gemini, creq, body, make_encoder, model_in_body=False)
+    await _serve(gw, req, send, gemini, creq, body, make_encoder, model_in_body=False)
 
 
 async def ollama_chat(gw: Gateway, req: HttpRequest, send: Any) -> None:
     body = await req.read_body(gw.settings.max_body_bytes)
-    await serve(gw, req, send, ollama, ollama.decode_request(body), body)
+    await _serve(gw, req, send, ollama, ollama.decode_request(body), body)
 
 
 async def ollama_tags(gw: Gateway, req: HttpRequest, send: Any) -> None:

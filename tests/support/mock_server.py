@@ -28,10 +28,11 @@ The scripted rows let a real client (Claude Code, Codex), which offers its tools
 request, get a plain answer or run one tool of its own through a loop.
 
 Usage is always 12 prompt and 6 answer tokens. Each mock records every request body
-(``requests``) and its headers (``headers``); a request the real service would refuse is
-answered with that service's 400, so a malformed translation fails loudly: unknown
-top-level fields (each mock holds its API's documented list as a constant), roles the API
-does not take, image data that is not standard base64 (``base64_error``).
+(``requests``) and its headers (``headers``; ``header_lists``: repeats kept, names
+lower-cased); a request the real service would refuse is answered with that service's 400,
+so a malformed translation fails loudly: unknown top-level fields (each mock holds its API's
+documented list as a constant), roles the API does not take, image data that is not
+standard base64 (``base64_error``).
 """
 
 from __future__ import annotations
@@ -152,6 +153,8 @@ class MockServer:
     def __init__(self) -> None:
         self.requests: list[dict[str, Any]] = []
         self.headers: list[dict[str, str]] = []
+        #: every request's headers as sent, repeats included, names lower-cased
+        self.header_lists: list[list[tuple[str, str]]] = []
         self.paths: list[str] = []
         self.loop = asyncio.new_event_loop()
         self.port = 0
@@ -193,6 +196,7 @@ class MockServer:
         body = await request.json()
         self.requests.append(body)
         self.headers.append(dict(request.headers))
+        self.header_lists.append([(k.lower(), v) for k, v in request.headers.items()])
         self.paths.append(request.path_qs)
         return body
 
@@ -207,6 +211,17 @@ class MockServer:
         """Kill the connection mid-body (the client sees a broken chunked body)."""
         assert request.transport is not None
         request.transport.close()
+
+    @staticmethod
+    async def client_left(request: web.Request, seconds: float) -> bool:
+        """Hold the request up to ``seconds``; True as soon as its client closed the
+        connection (aiohttp does not cancel a handler whose client left)."""
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            if request.transport is None or request.transport.is_closing():
+                return True
+            await asyncio.sleep(0.02)
+        return False
 
     def wait_for(self, predicate: Any, timeout: float = 5.0) -> bool:
         deadline = time.time() + timeout

@@ -5,7 +5,8 @@ model               behaviour
 ==================  ============================================================
 (any other)         normal answer (JSON, or SSE chunks + usage chunk + [DONE])
 ``error-<code>``    answers HTTP <code> with an OpenAI error body
-``hang``            never sends headers (first-byte timeout)
+``hang``            never sends headers (first-byte timeout); a client that leaves
+                    counts in ``disconnects``
 ``stall``           streams two chunks, then goes silent (idle timeout)
 ``drop``            streams two chunks, then kills the connection
 ``slow``            streams a chunk every 0.2 s for 10 s (client-disconnect test)
@@ -30,7 +31,7 @@ standard base64 in ``data:`` image URLs, and for the models in ``MODELS`` their 
 limit and whether they take ``reasoning_effort``.
 
 Every request is recorded (``requests``); ``disconnects`` counts streams whose client went
-away before the end.
+away before the end, and ``hang`` requests whose client left.
 """
 
 from __future__ import annotations
@@ -170,8 +171,9 @@ class OpenAIUpstream(MockServer):
             return error_body(400, str(exc))
         if (p := scripted(body)) is not None:
             return await self.agent(request, body, p)
-        if model == "hang":
-            await asyncio.sleep(30)
+        if model == "hang" and await self.client_left(request, 30):
+            self.disconnects += 1
+            return web.Response(status=499)
         if model == "agent":
             return await self.agent(request, body)
         if model == "overload" and body.get("stream"):

@@ -1,0 +1,150 @@
+"""Pass-through: the client's bytes go upstream, the upstream's bytes come back.
+
+Used when client and upstream speak the same format (and the answer needs no re-framing):
+the body goes upstream with only the model renamed (``rewrite_model``) and, where the
+target model needs it, its max tokens clamped (``clamp_max_tokens``); the answer comes back
+untouched — non-streaming as one body, streaming relayed frame by frame as reads arrive
+(only whole SSE events / NDJSON lines are forwarded, so an error event appended after a
+broken stream is never glued to half an event).
+
+=========================================  ==============================================
+what happened mid-stream                   what the client gets
+=========================================  ==============================================
+stream silent for ``stream_idle_timeout``  the format's error event, then the end
+stream dropped, or ended without the       the format's error event, then the end
+format's end marker (``STREAM_END``)
+=========================================  ==============================================
+
+Also here: the content-type header lists every answer starts with, and ``start`` (one
+``http.response.start`` with the request's extra ``X-OmniRoute-*`` headers).
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import msgspec
+
+from omniroute.context import RequestContext
+from omniroute.errors import ErrorKind, GatewayError
+from omniroute.routing.targets import Target
+from omniroute.transport import map_exception
+from omniroute.upstream_h1 import UPSTREAM_ERRORS, H1Response
+
+Headers = list[tuple[bytes, bytes]]
+
+JSON_HEADERS: Headers = [(b"content-type", b"application/json")]
+SSE_HEADERS: Headers = [(b"content-type", b"text/event-stream"), (b"cache-control", b"no-cache")]
+NDJSON_HEADERS: Headers = [(b"content-type", b"application/x-ndjson")]
+#: a stream's framing → its answer's headers
+STREAM_HEADERS: dict[str, Headers] = {"sse": SSE_HEADERS, "ndjson": NDJSON_HEADERS}
+
+
+def start(ctx: RequestContext, headers: Headers, status: int = 200) -> dict[str, Any]:
+    """The ``http.response.start`` message, with the request's extra headers when it has any."""
+    if ctx.response_headers:
+        headers = headers + ctx.response_headers
+    return {"type": "http.response.start", "status": status, "headers": headers}
+
+
+def rewrite_model(body: bytes, client_model: str, upstream_model: str) -> bytes:
+    """The client body with ``model`` renamed for the upstream, touching nothing else.
+
+    When the quoted model string occurs exactly once it can only be the top-level ``model``
+    value (we decoded it from there), so a byte replace is exact. Otherwise (escaped form,
+    or the same string elsewhere in the body) decode, rename and re-encode.
+    """
+    if client_model == upstream_model:
+        return body
+    old = msgspec.json.encode(client_model)
+    if body.count(old) == 1:
+        return body.replace(old, msgspec.json.encode(upstream_model))
+    data = msgspec.json.decode(body)
+    data["model"] = upstream_model
+    return msgspec.json.encode(data)
+
+
+def clamp_max_tokens(body: bytes, fmt: Any, limit: int) -> bytes:
+    """The client body with its max output tokens cut to ``limit`` (the model's output limit),
+    wherever its format keeps them (``MAX_TOKENS_PATHS``); called only when they exceed it."""
+    data = msgspec.json.decode(body)
+    for path in fmt.MAX_TOKENS_PATHS:
+        holder = data
+        for key in path[:-1]:
+            holder = holder.get(key) if isinstance(holder, dict) else None
+        if isinstance(holder, dict) and isinstance(holder.get(path[-1]), int) and holder[path[-1]] > limit:
+            holder[path[-1]] = limit
+    return msgspec.json.encode(data)
+
+
+async def read_all(resp: H1Response, target: Target, ctx: RequestContext | None = None) -> bytes:
+    """The whole upstream body (kept in ``ctx.captured`` when a hook wants it); a broken or
+    stalled body raises ``GatewayError``."""
+    try:
+        body = await resp.read()
+    except UPSTREAM_ERRORS as exc:
+        raise map_exception(exc, target.provider) from None
+    if ctx is not None:
+        ctx.upstream_ended = time.perf_counter()
+        if ctx.captured is not None:
+            ctx.captured.append(body)
+    return body
+
+
+async def relay_json(send: Any, resp: H1Response, target: Target, ctx: RequestContext) -> None:
+    """Non-streaming pass-through."""
+    body = await read_all(resp, target, ctx)
+    await send(start(ctx, JSON_HEADERS))
+    await send({"type": "http.response.body", "body": body})
+
+
+#: format -> markers that only the last event of a complete stream carries (None: none exists)
+STREAM_END: dict[str, tuple[bytes, ...] | None] = {
+    "openai_chat": (b"[DONE]",),
+    "anthropic": (b"message_stop",),
+    "openai_responses": (b"response.completed", b"response.incomplete", b"response.failed"),
+    "ollama": (b'"done":true', b'"done": true'),
+    "gemini": None,  # no end marker: only a broken connection is detected
+}
+
+
+def _last_boundary(data: bytes, framing: str) -> int:
+    """End of the last whole frame in ``data`` (0 when there is none)."""
+    if framing == "ndjson":
+        return data.rfind(b"\n") + 1
+    return max(data.rfind(b"\n\n") + 2, data.rfind(b"\r\n\r\n") + 4, 0) if b"\n" in data else 0
+
+
+async def relay_stream(send: Any, resp: H1Response, target: Target, fmt: Any, ctx: RequestContext) -> None:
+    """Streaming pass-through: forward whole frames (SSE events, NDJSON lines) as they arrive.
+    A client that leaves cancels this task (``pipeline``); the upstream is closed here."""
+    framing, ends, captured = fmt.FRAMING, STREAM_END[fmt.NAME], ctx.captured
+    await send(start(ctx, STREAM_HEADERS[framing]))
+    tail = b""
+    last = b""
+    try:
+        async for chunk in resp:
+            if captured is not None:
+                captured.append(chunk)
+            data = tail + chunk if tail else chunk
+            cut = _last_boundary(data, framing)
+            if cut <= 0:
+                tail = data
+                continue
+            tail, last = data[cut:], data[:cut]
+            if not ctx.first_byte:
+                ctx.first_byte = time.perf_counter()
+            await send({"type": "http.response.body", "body": last, "more_body": True})
+        ctx.upstream_ended = time.perf_counter()
+        body = last.rstrip(b"\r\n")
+        end = body[_last_boundary(body, framing) :] + tail  # the final frame, however long
+        if ends is not None and not any(marker in end for marker in ends):
+            raise GatewayError(ErrorKind.UPSTREAM_PROTOCOL, "upstream stream ended before it was complete")
+        await send({"type": "http.response.body", "body": tail})
+    except (*UPSTREAM_ERRORS, GatewayError) as exc:
+        err = exc if isinstance(exc, GatewayError) else map_exception(exc, target.provider)
+        ctx.error = err
+        await send({"type": "http.response.body", "body": fmt.encode_stream_error(err)})
+    finally:
+        resp.close()
