@@ -65,6 +65,10 @@ FIELDS = frozenset({
 })
 #: fields the API takes only with their beta named in ``anthropic-beta``
 #: (https://docs.claude.com/en/docs/build-with-claude/context-editing)
+#: Count message tokens' request body, https://docs.anthropic.com/en/api/messages-count-tokens
+COUNT_FIELDS = frozenset({"model", "messages", "system", "tools", "tool_choice", "thinking", "mcp_servers",
+                          "context_management", "output_config"})
+COUNTED = 4242
 BETA_FIELDS = {"context_management": "context-management-2025-06-27"}
 #: the beta that lets ``messages`` hold ``role: "system"`` turns (sent by Claude Code 2.1)
 SYSTEM_BETA = "mid-conversation-system-2026-04-07"
@@ -199,6 +203,7 @@ def event(kind: str, data: dict[str, Any]) -> bytes:
 class AnthropicUpstream(MockServer):
     def routes(self, app: web.Application) -> None:
         app.router.add_post("/v1/messages", self.messages)
+        app.router.add_post("/v1/messages/count_tokens", self.count_tokens)
 
     @property
     def base_url(self) -> str:
@@ -222,6 +227,16 @@ class AnthropicUpstream(MockServer):
             message = self.message(model)
             return web.json_response({**message, "content": content(p), "stop_reason": stop_reason(p)})
         return await self.stream(request, model, p)
+
+    async def count_tokens(self, request: web.Request) -> web.Response:
+        """``COUNTED`` tokens for any valid body (the real API's count differs, the shape not)."""
+        body = await self.record(request)
+        if request.headers.get("x-api-key") != API_KEY:
+            return error_body(401, "invalid x-api-key")
+        unknown = set(body) - COUNT_FIELDS
+        if unknown:
+            return error_body(400, f"{sorted(unknown)[0]}: Extra inputs are not permitted")
+        return web.json_response({"input_tokens": COUNTED})
 
     @staticmethod
     def message(model: str) -> dict[str, Any]:
