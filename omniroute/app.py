@@ -20,7 +20,8 @@ from omniroute.errors import ErrorKind, GatewayError
 from omniroute.formats.registry import FORMATS
 from omniroute.gateway import Gateway
 from omniroute.pipeline import collect_answer
-from omniroute.server.auth import check_client, check_management
+from omniroute.relay import start
+from omniroute.server.auth import check_client, check_management, known_client
 from omniroute.server.http import JSON_HEADERS, HttpRequest
 from omniroute.server.routes import build_router
 
@@ -77,22 +78,24 @@ class App:
             if endpoint is None:
                 raise _no_route(scope, exists)
             gw = self.gw or await self._open()
-            gw.registry.refresh()
+            gw.refresh()
             req = HttpRequest(scope, receive, ctx)
             req.path_params = params
             if endpoint.access == "client":
                 if self.settings.require_api_key:
-                    check_client(gw, req)
+                    ctx.key = check_client(gw, req)
+                elif gw.registry.key_features:
+                    ctx.key = known_client(gw, req)
             elif endpoint.access == "management":
                 check_management(gw, req)
             await endpoint.handler(gw, req, send)
         except GatewayError as err:
             ctx.error = err
-            await _send_error(send, dialect, err)
+            await _send_error(send, dialect, err, ctx)
         except Exception:
             log.exception("unhandled error on %s %s", scope["method"], scope["path"])
             ctx.error = GatewayError(ErrorKind.INTERNAL, "internal gateway error")
-            await _send_error(send, dialect, ctx.error)
+            await _send_error(send, dialect, ctx.error, ctx)
 
     async def _open(self) -> Gateway:
         self.gw = Gateway.open(self.settings)
@@ -125,13 +128,15 @@ def _no_route(scope: dict[str, Any], exists: bool) -> GatewayError:
     return GatewayError(ErrorKind.NOT_FOUND, f"no such endpoint: {scope['method']} {scope['path']}")
 
 
-async def _send_error(send: Any, dialect: str, err: GatewayError) -> None:
+async def _send_error(send: Any, dialect: str, err: GatewayError, ctx: RequestContext) -> None:
+    """The error in the route's dialect, with the request's extra headers (``Retry-After``,
+    ``X-OmniRoute-*``)."""
     if err.kind is ErrorKind.INTERNAL or err.status >= 500:
         log.warning("%s: %s", err.kind.value, err.message)
     fmt = FORMATS[dialect]
-    status = fmt.OVERLOADED_STATUS if err.kind is ErrorKind.OVERLOADED else err.status
+    status = fmt.OVERLOADED_STATUS if err.kind is ErrorKind.OVERLOADED and err.provider else err.status
     try:
-        await send({"type": "http.response.start", "status": status, "headers": JSON_HEADERS})
+        await send(start(ctx, JSON_HEADERS, status))
         await send({"type": "http.response.body", "body": fmt.encode_error(err)})
     except Exception:  # the response had already started; nothing more can be said
         log.debug("could not send error response", exc_info=True)

@@ -16,6 +16,9 @@ field                     set by
 ``stream``,               whether it asked for a stream, the max output tokens it asked
 ``max_tokens``,           for, and its headers to forward to a same-format upstream
 ``forward``               (its format's ``FORWARD_HEADERS``)
+``key``                   the app: the client's API key record, when it sent a known one
+``options``               the handler: the request's ``x-omniroute-*`` and
+                          ``idempotency-key`` headers (lower-case bytes → bytes), or ``None``
 ``request``               the canonical request, when something decoded it (a handler
                           whose format is always decoded, a hook with ``needs_request``,
                           or a cross-format route); ``canonical()`` decodes on demand
@@ -35,8 +38,12 @@ field                     set by
                           from ``captured`` by ``pipeline.collect_answer`` for post-hooks
 ``response_headers``      anything: extra headers for the client's answer
                           (``X-OmniRoute-*``)
+``status``                whoever starts the answer (``relay.start``): the status sent
+                          (0: nothing sent yet)
 ``error``                 the app, or a stream relay when the stream failed midway
 ``disconnected``          the pipeline: the client left before the answer was complete
+``deadline``, ``expired``  the pipeline: the request's deadline (seconds), and whether it
+                          passed
 ========================  ================================================================
 """
 
@@ -51,6 +58,7 @@ if TYPE_CHECKING:
     from omniroute.errors import GatewayError
     from omniroute.routing.registry import Route
     from omniroute.routing.targets import Target
+    from omniroute.store import ApiKey
 
 
 @dataclass(slots=True)
@@ -67,15 +75,18 @@ class Attempt:
 
 class RequestContext:
     __slots__ = (
-        "answered_by", "attempts", "body", "captured", "client", "client_format", "disconnected", "error",
-        "first_byte", "forward", "max_tokens", "model", "request", "response", "response_headers", "route",
-        "served", "started", "stream", "upstream_began", "upstream_ended", "upstream_format",
+        "answered_by", "attempts", "body", "captured", "client", "client_format", "deadline", "disconnected",
+        "error", "expired", "first_byte", "forward", "key", "max_tokens", "model", "options", "request", "response",
+        "response_headers", "route", "served", "started", "status", "stream", "upstream_began", "upstream_ended",
+        "upstream_format",
     )
 
     def __init__(self, started: float, client_format: str | None) -> None:
         self.started = started
         self.client_format = client_format
         self.client: ModuleType | None = None
+        self.key: ApiKey | None = None
+        self.options: dict[bytes, bytes] | None = None
         self.body = b""
         self.model = ""
         self.stream = False
@@ -93,8 +104,11 @@ class RequestContext:
         self.answered_by: str | None = None
         self.response: Response | None = None
         self.response_headers: list[tuple[bytes, bytes]] = []
+        self.status = 0
         self.error: GatewayError | None = None
         self.disconnected = False
+        self.expired = False
+        self.deadline = 0.0  # seconds (0: none)
 
     def canonical(self) -> Request:
         """The canonical request, decoded from the client's body on first use."""
@@ -126,6 +140,11 @@ class RequestContext:
         if self.attempts:
             return f"{self.attempts[-1].provider}/{self.attempts[-1].model}"
         return f"{self.route.spec.id}/{self.route.model}" if self.route is not None else None
+
+    def option(self, name: bytes) -> str | None:
+        """A request header of ``options`` (``x-omniroute-timeout``, …), decoded."""
+        value = self.options.get(name) if self.options else None
+        return value.decode("latin-1") if value is not None else None
 
     def add_header(self, name: bytes, value: Any) -> None:
         self.response_headers.append((name, str(value).encode("latin-1")))

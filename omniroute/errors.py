@@ -93,10 +93,11 @@ class GatewayError(Exception):
 
     ``param`` names the offending request field (dotted path), ``code`` is a short
     machine-readable code (``model_not_found``), ``provider`` the upstream involved;
-    ``tokens`` / ``limit`` are a context-length error's prompt size and window, when known.
+    ``tokens`` / ``limit`` are a context-length error's prompt size and window, when known;
+    ``retry_after`` the seconds to wait (an upstream's ``Retry-After``, or the gateway's own).
     """
 
-    __slots__ = ("code", "kind", "limit", "message", "param", "provider", "status", "tokens")
+    __slots__ = ("code", "kind", "limit", "message", "param", "provider", "retry_after", "status", "tokens")
 
     def __init__(
         self,
@@ -117,6 +118,7 @@ class GatewayError(Exception):
         self.provider = provider
         self.tokens: int | None = None
         self.limit: int | None = None
+        self.retry_after: float | None = None  # seconds, from the upstream's Retry-After or ours
 
     @property
     def retryable(self) -> bool:

@@ -1,7 +1,12 @@
-"""Per-worker runtime state: settings, store, routing snapshot, upstream clients.
+"""Per-worker runtime state: settings, stores, routing snapshot, router, hooks, upstream clients.
 
 One ``Gateway`` per worker process, created in the ASGI lifespan start-up (after Granian
 forked or spawned the worker) and passed explicitly to every handler — no module globals.
+``refresh()`` (once per request) rebuilds the routing snapshot and the hook chain when a
+management write moved the store's version, and reloads shared account health when it moved.
+
+The hook chain holds only what is configured: the gateway's own hooks (rate limits while
+some limit is set, budgets while some budget exists) then the operator's ``--hooks``.
 """
 
 from __future__ import annotations
@@ -13,33 +18,61 @@ import aiohttp
 
 from omniroute.config import Settings
 from omniroute.hooks import HookChain, load_hooks
+from omniroute.routing.limits import Budgets, RateLimits
 from omniroute.routing.registry import Registry
-from omniroute.store import Store
+from omniroute.routing.router import Router
+from omniroute.store import Runtime, Store
 from omniroute.transport import open_pool, open_session
 from omniroute.upstream_h1 import H1Pool
 
 
 class Gateway:
-    __slots__ = ("hooks", "registry", "session", "settings", "started", "store", "upstream")
+    __slots__ = ("extra_hooks", "hooks", "registry", "router", "runtime", "session", "settings", "started", "store",
+                 "upstream")
 
-    def __init__(self, settings: Settings, store: Store, upstream: H1Pool, session: aiohttp.ClientSession) -> None:
+    def __init__(self, settings: Settings, store: Store, runtime: Runtime, upstream: H1Pool,
+                 session: aiohttp.ClientSession) -> None:
         self.settings = settings
         self.store = store
+        self.runtime = runtime
         self.upstream = upstream  # request path
         self.session = session  # management calls
-        self.registry = Registry(store)
+        timeouts = (settings.connect_timeout, settings.first_byte_timeout, settings.stream_idle_timeout)
+        self.registry = Registry(store, timeouts)
+        self.router = Router(self.registry, runtime)
         self.started = time.time()
-        self.hooks = HookChain(load_hooks(settings.hook_specs, self))
+        self.extra_hooks = load_hooks(settings.hook_specs, self)
+        self.hooks = HookChain([])
+        self._rebuild()
 
     @classmethod
     def open(cls, settings: Settings) -> Gateway:
-        return cls(settings, Store(settings.data_path), open_pool(settings), open_session(settings))
+        path = settings.data_path
+        return cls(settings, Store(path), Runtime(path / "runtime"), open_pool(settings), open_session(settings))
+
+    def refresh(self) -> None:
+        if self.registry.refresh():
+            self._rebuild()
+        self.router.refresh()
+
+    def _rebuild(self) -> None:
+        """The hook chain and tracking flags for the current snapshot."""
+        registry = self.registry
+        own: list = []
+        if registry.rate_limit.get("rpm") or registry.rate_limit.get("tpm") or any(
+                k.rpm or k.tpm for k in registry.keys.values()):
+            own.append(RateLimits(registry, self.runtime))
+        if registry.budgets:
+            own.append(Budgets(registry, self.runtime))
+        self.hooks = HookChain([*own, *self.extra_hooks], self.hooks.running)
+        self.router.latency.tracking = any(c.strategy == "latency-optimized" for c in registry.combos.values())
 
     async def close(self) -> None:
         await self.hooks.drain()
         await self.upstream.close()
         await self.session.close()
         self.store.close()
+        self.runtime.close()
 
     @property
     def pid(self) -> int:

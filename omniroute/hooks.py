@@ -76,12 +76,13 @@ def _overrides(hook: Any, method: str) -> bool:
 class HookChain:
     """The worker's hooks, split at start-up into the ones that pre- and post-process."""
 
-    def __init__(self, hooks: list[Any]) -> None:
+    def __init__(self, hooks: list[Any], running: set[asyncio.Task[None]] | None = None) -> None:
         self.pre = [h for h in hooks if _overrides(h, "pre")]
         self.post = [h for h in reversed(hooks) if _overrides(h, "post")]
         self.needs_request = any(getattr(h, "needs_request", False) for h in hooks)
         self.needs_answer = any(getattr(h, "needs_answer", False) for h in self.post)
-        self.running: set[asyncio.Task[None]] = set()
+        #: post work still running; shared by the chains a worker builds over its life
+        self.running: set[asyncio.Task[None]] = running if running is not None else set()
 
     async def run_pre(self, ctx: RequestContext) -> Response | None:
         if self.needs_request:

@@ -37,6 +37,8 @@ class ConnectionInput(msgspec.Struct, forbid_unknown_fields=True, rename="camel"
     priority: int = 0
     models: list[str] = msgspec.field(default_factory=list)
     passthrough_models: bool = False
+    rpm: int = 0
+    tpm: int = 0
 
 
 class ConnectionPatch(msgspec.Struct, forbid_unknown_fields=True, rename="camel"):
@@ -47,6 +49,8 @@ class ConnectionPatch(msgspec.Struct, forbid_unknown_fields=True, rename="camel"
     priority: int | None = None
     models: list[str] | None = None
     passthrough_models: bool | None = None
+    rpm: int | None = None
+    tpm: int | None = None
 
 
 class NodeInput(msgspec.Struct, forbid_unknown_fields=True, rename="camel"):
@@ -65,6 +69,14 @@ class NodePatch(msgspec.Struct, forbid_unknown_fields=True, rename="camel"):
 
 class KeyInput(msgspec.Struct, forbid_unknown_fields=True):
     name: str = ""
+    rpm: int = 0  # requests per minute (0: no limit)
+    tpm: int = 0  # tokens per minute
+
+
+class KeyPatch(msgspec.Struct, forbid_unknown_fields=True):
+    name: str | None = None
+    rpm: int | None = None
+    tpm: int | None = None
 
 
 class AliasInput(msgspec.Struct, forbid_unknown_fields=True):
@@ -113,6 +125,8 @@ def connection_record(
     require(not key_needed or bool(data.api_key), "apiKey", f"is required for provider '{spec.id}'")
     base_url = check_url(data.base_url) if data.base_url else None
     require(all(m.strip() for m in data.models), "models", "must not contain empty model names")
+    require(data.rpm >= 0, "rpm", "must be >= 0 (0: no limit)")
+    require(data.tpm >= 0, "tpm", "must be >= 0 (0: no limit)")
     return Connection(
         id=conn_id or "conn-" + secrets.token_hex(6),
         provider=spec.id,
@@ -123,6 +137,8 @@ def connection_record(
         priority=data.priority,
         models=data.models,
         passthrough_models=data.passthrough_models,
+        rpm=data.rpm,
+        tpm=data.tpm,
         source=source,
         created_at=time.time(),
     )

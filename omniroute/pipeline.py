@@ -38,14 +38,14 @@ import asyncio
 import time
 from collections.abc import Callable, Coroutine
 from types import ModuleType
-from typing import Any
+from typing import Any, NamedTuple
 
 import msgspec
 
 from omniroute.canonical import Response
 from omniroute.canonical.assemble import Assembler, replay
 from omniroute.context import Attempt, RequestContext
-from omniroute.errors import GatewayError
+from omniroute.errors import ErrorKind, GatewayError
 from omniroute.formats import anthropic
 from omniroute.formats._framing import NDJSONDecoder, SSEDecoder
 from omniroute.formats.registry import FORMATS
@@ -56,13 +56,17 @@ from omniroute.relay import (
     JSON_HEADERS,
     STREAM_HEADERS,
     clamp_max_tokens,
+    deadline_error,
+    prime,
     read_all,
     relay_json,
     relay_stream,
     rewrite_model,
     start,
 )
-from omniroute.routing.registry import Route
+from omniroute.routing.health import Blocked, falls_back, retry_after
+from omniroute.routing.policies import restrict, rewrite
+from omniroute.routing.registry import Leg, Route
 from omniroute.routing.targets import Target
 from omniroute.translate import relay_translated_json, relay_translated_stream, translated_body
 from omniroute.transport import map_exception
@@ -72,13 +76,14 @@ Prepared = tuple[bytes, dict[str, str] | None]
 
 
 async def serve(gw: Gateway, ctx: RequestContext, send: Any, receive: Any,
-                make_encoder: Callable[[], Any] | None = None, model_in_body: bool = True) -> None:
+                make_encoder: Callable[[], Any] | None = None, model_in_body: bool = True,
+                route_model: str | None = None) -> None:
     """Answer the model request in ``ctx`` (filled by its handler). ``make_encoder``: a
     stream encoder other than the client format's default (Gemini's JSON-array stream),
     which also forces re-encoding on a same-format route; ``model_in_body``: the client
-    body names the model (not Gemini, whose model is in the URL)."""
-    route = gw.registry.resolve(ctx.model)
-    ctx.route = route
+    body names the model (not Gemini, whose model is in the URL); ``route_model``: resolve
+    this id instead of ``ctx.model`` (a provider-pinned route)."""
+    route = resolve(gw, ctx, route_model or ctx.model)
     hooks = gw.hooks
     if hooks.needs_answer:
         ctx.captured = []
@@ -87,7 +92,37 @@ async def serve(gw: Gateway, ctx: RequestContext, send: Any, receive: Any,
         if answer is not None:
             await send_answer(send, ctx, answer, make_encoder)
             return
-    await until_disconnect(receive, ctx, _exchange(gw, ctx, send, route, make_encoder, model_in_body))
+    ctx.deadline = deadline_of(gw, ctx)
+    await guarded(receive, ctx, _exchange(gw, ctx, send, route, make_encoder, model_in_body))
+
+
+def resolve(gw: Gateway, ctx: RequestContext, model: str) -> Route:
+    """The route for ``model``: the key's policies (rewrite, then allow/deny) applied."""
+    registry = gw.registry
+    policies = registry.policies_for(ctx.key.id if ctx.key else None) if registry.policies else None
+    if policies:
+        model = rewrite(model, policies)
+    route = registry.resolve(model)
+    if policies:
+        route = restrict(route, policies, model)
+    ctx.route = route
+    return route
+
+
+def deadline_of(gw: Gateway, ctx: RequestContext) -> float:
+    """The profile's ``requestTimeoutS``, lowered (never raised) by ``X-OmniRoute-Timeout``."""
+    seconds = gw.registry.resilience.default.request_timeout_s
+    asked = ctx.option(b"x-omniroute-timeout")
+    if asked is not None:
+        try:
+            value = float(asked)
+        except ValueError:
+            value = 0.0
+        if not value > 0:
+            raise GatewayError(ErrorKind.INVALID_REQUEST, f"X-OmniRoute-Timeout must be a number of seconds > 0, "
+                               f"not {asked!r}", param="X-OmniRoute-Timeout")
+        seconds = min(seconds, value)
+    return seconds
 
 
 async def _exchange(gw: Gateway, ctx: RequestContext, send: Any, route: Route,
@@ -95,33 +130,36 @@ async def _exchange(gw: Gateway, ctx: RequestContext, send: Any, route: Route,
     client = ctx.client
     reframe = make_encoder is not None
 
-    def prepare(upstream: ModuleType, spec: ProviderSpec) -> Prepared:
+    def prepare(upstream: ModuleType, spec: ProviderSpec, leg: Leg) -> Prepared:
         if upstream is client and not reframe:
-            return passthrough_body(ctx, spec, route, model_in_body)
-        body = translated_body(ctx.canonical(), client, upstream, spec, route.model, route.info)
+            return passthrough_body(ctx, spec, leg, model_in_body)
+        req = ctx.canonical()
+        if len(route.legs) > 1:  # fitting changes the request: each model gets its own copy
+            req = msgspec.structs.replace(req)
+        body = translated_body(req, client, upstream, spec, leg.model, leg.info)
         return body, ctx.forward if upstream is client else None
 
-    target, resp, upstream = await attempt(gw, ctx, route, prepare, lambda t: t.chat_url(route.model, ctx.stream))
-    if upstream is client and not reframe:
+    won = await attempt(gw, ctx, route, prepare, lambda t, leg: t.chat_url(leg.model, ctx.stream))
+    if won.upstream is client and not reframe:
         if ctx.stream:
-            await relay_stream(send, resp, target, client, ctx)
+            await relay_stream(send, won.first, won.resp, won.target, client, ctx)
         else:
-            await relay_json(send, resp, target, ctx)
+            await relay_json(send, won.first, ctx)
     elif ctx.stream:
         encoder = make_encoder() if make_encoder else client.StreamEncoder(ctx.model, ctx.canonical().include_usage)
-        await relay_translated_stream(send, resp, target, upstream, encoder, ctx)
+        await relay_translated_stream(send, won.first, won.resp, won.target, won.upstream, encoder, ctx)
     else:
-        await relay_translated_json(send, resp, target, upstream, ctx)
+        await relay_translated_json(send, won.first, won.upstream, ctx)
 
 
-def passthrough_body(ctx: RequestContext, spec: ProviderSpec, route: Route, model_in_body: bool) -> Prepared:
+def passthrough_body(ctx: RequestContext, spec: ProviderSpec, leg: Leg, model_in_body: bool) -> Prepared:
     """The client's bytes for a same-format upstream: model renamed, max tokens clamped to
     the model's limit, images refused for a model without vision, and (Anthropic) system
     turns folded for a row that does not take them."""
-    info = route.info
+    info = leg.info
     if spec.text_only or (info is not None and not info.vision):  # contents are decoded only here
-        check_images(ctx.canonical(), spec, route.model, info)
-    body = rewrite_model(ctx.body, ctx.model, route.model) if model_in_body else ctx.body
+        check_images(ctx.canonical(), spec, leg.model, info)
+    body = rewrite_model(ctx.body, ctx.model, leg.model) if model_in_body else ctx.body
     limit = info.max_output if info is not None else None
     if limit is not None and ctx.max_tokens is not None and ctx.max_tokens > limit:
         body = clamp_max_tokens(body, ctx.client, limit)
@@ -145,37 +183,85 @@ def _mid_conversation_system(spec: ProviderSpec, ctx: RequestContext, body: byte
     return anthropic.fold_system_messages(body), headers
 
 
+class Won(NamedTuple):
+    """The attempt that answered: its leg and account, the open response, the upstream's
+    format and what was read of the answer before committing to it (``relay.prime``)."""
+
+    leg: Leg
+    target: Target
+    resp: H1Response
+    upstream: ModuleType
+    first: bytes
+
+
 async def attempt(gw: Gateway, ctx: RequestContext, route: Route,
-                  prepare: Callable[[ModuleType, ProviderSpec], Prepared],
-                  url_of: Callable[[Target], str]) -> tuple[Target, H1Response, ModuleType]:
-    """Try the route's accounts in order; the first that answers wins. The body for each is
-    ``prepare(upstream format, row)``, built once per format. Each try is added to
-    ``ctx.attempts``; the winner is ``ctx.served``."""
-    prepared: dict[str, Prepared] = {}
+                  prepare: Callable[[ModuleType, ProviderSpec, Leg], Prepared],
+                  url_of: Callable[[Target, Leg], str]) -> Won:
+    """Try the route's candidates in the router's order, skipping unavailable accounts; the
+    first that answers wins (routing/health.py decides what falls back). The body for each
+    is ``prepare(upstream format, row, leg)``, built once per format and model. Each try is
+    added to ``ctx.attempts``; the winner is ``ctx.served``, named in the answer's headers."""
+    router = gw.router
+    prepared: dict[tuple[str, str], Prepared] = {}
+    skipped: list[tuple[Target, Blocked]] = []
     last: GatewayError | None = None
+    now = time.time()
+    pin = ctx.option(b"x-omniroute-connection")
     ctx.upstream_began = time.perf_counter()
-    for target in route.targets:
+    for leg, target in router.candidates(route, ctx, pin):
+        held = router.blocked(target, now)
+        if held is not None:
+            skipped.append((target, held))
+            continue
         upstream = FORMATS[target.spec.format]
-        body_headers = prepared.get(upstream.NAME)
+        body_headers = prepared.get((upstream.NAME, leg.model))
         if body_headers is None:
-            body_headers = prepared[upstream.NAME] = prepare(upstream, target.spec)
+            body_headers = prepared[(upstream.NAME, leg.model)] = prepare(upstream, target.spec, leg)
         began = time.perf_counter()
         try:
-            resp = await open_upstream(gw, target, url_of(target), *body_headers)
+            resp = await open_upstream(gw, target, url_of(target, leg), *body_headers)
+            first = await prime(resp, target, ctx, upstream)
         except GatewayError as err:
-            ctx.attempts.append(Attempt(target.provider, target.connection_id, route.model,
+            ctx.attempts.append(Attempt(target.provider, target.connection_id, leg.model,
                                         err.status if err.provider else 0, err.kind.value,
                                         (time.perf_counter() - began) * 1000))
+            router.failed(target, err, time.time())
             last = err
-            if not err.fallback:
-                raise
+            if not falls_back(err):
+                break
             continue
-        ctx.attempts.append(Attempt(target.provider, target.connection_id, route.model, resp.status, None,
-                                    (time.perf_counter() - began) * 1000))
+        latency = (time.perf_counter() - began) * 1000
+        ctx.attempts.append(Attempt(target.provider, target.connection_id, leg.model, resp.status, None, latency))
         ctx.served, ctx.upstream_format = target, upstream.NAME
-        return target, resp, upstream
-    assert last is not None
-    raise last
+        router.served(route, leg, target, latency, resp.headers)
+        _name_server(ctx, target, leg)
+        return Won(leg, target, resp, upstream, first)
+    if last is not None:
+        _name_server(ctx, None, None)
+        if last.retry_after is not None:
+            ctx.add_header(b"retry-after", max(1, int(last.retry_after + 0.999)))
+        raise last
+    if pin is not None and not skipped:
+        raise GatewayError(ErrorKind.INVALID_REQUEST, f"connection '{pin}' (X-OmniRoute-Connection) does not serve "
+                           f"model '{ctx.model}'", param="X-OmniRoute-Connection")
+    err = router.unavailable(skipped, now)
+    ctx.add_header(b"retry-after", int(err.retry_after or 1))
+    raise err
+
+
+def _name_server(ctx: RequestContext, target: Target | None, leg: Leg | None) -> None:
+    """``X-OmniRoute-Model/-Provider/-Connection/-Attempts``: who answered (or was tried last)."""
+    if target is None:
+        if not ctx.attempts:
+            return
+        tried = ctx.attempts[-1]
+        provider, model, connection = tried.provider, tried.model, tried.connection_id
+    else:
+        provider, model, connection = target.provider, leg.model, target.connection_id
+    ctx.add_header(b"x-omniroute-model", f"{provider}/{model}")
+    ctx.add_header(b"x-omniroute-provider", provider)
+    ctx.add_header(b"x-omniroute-connection", connection)
+    ctx.add_header(b"x-omniroute-attempts", len(ctx.attempts))
 
 
 async def open_upstream(gw: Gateway, target: Target, url: str, body: bytes,
@@ -189,31 +275,48 @@ async def open_upstream(gw: Gateway, target: Target, url: str, body: bytes,
         raise map_exception(exc, target.provider) from None
     if resp.status >= 400:
         raw = await read_all(resp, target)
-        raise FORMATS[target.spec.format].decode_error(resp.status, raw, target.provider)
+        err = FORMATS[target.spec.format].decode_error(resp.status, raw, target.provider)
+        err.retry_after = retry_after(resp.headers.get("retry-after"), time.time())
+        raise err
     return resp
 
 
-async def until_disconnect(receive: Any, ctx: RequestContext, work: Coroutine[Any, Any, None]) -> None:
-    """Run ``work`` in this task while watching the client: when it disconnects, the task is
-    cancelled (closing the upstream call or response) and ``ctx.disconnected`` is set."""
+async def guarded(receive: Any, ctx: RequestContext, work: Coroutine[Any, Any, None]) -> None:
+    """Run ``work`` in this task while watching the client and the deadline: a client that
+    disconnects, or the deadline passing, cancels the task — closing the upstream call or
+    response, so no attempt is left running. A deadline that passed before the answer began
+    is a 504; after, the relay has ended the stream with an error event."""
     task = asyncio.current_task()
     assert task is not None
-    watcher = asyncio.get_running_loop().create_task(_cancel_on_disconnect(receive, task, ctx))
+    loop = asyncio.get_running_loop()
+    watcher = loop.create_task(_cancel_on_disconnect(receive, task, ctx))
+    timer = loop.call_later(ctx.deadline, _expire, task, ctx) if ctx.deadline else None
     try:
         await work
     except asyncio.CancelledError:
-        if not ctx.disconnected:
+        if not (ctx.disconnected or ctx.expired):
             raise
         task.uncancel()
+        if ctx.expired and not ctx.status and not ctx.disconnected:
+            raise deadline_error(ctx.deadline) from None
     finally:
         watcher.cancel()
+        if timer is not None:
+            timer.cancel()
+
+
+def _expire(task: asyncio.Task[Any], ctx: RequestContext) -> None:
+    if not ctx.disconnected:
+        ctx.expired = True
+        task.cancel()
 
 
 async def _cancel_on_disconnect(receive: Any, task: asyncio.Task[Any], ctx: RequestContext) -> None:
     while (await receive())["type"] != "http.disconnect":
         pass
-    ctx.disconnected = True
-    task.cancel()
+    if not ctx.expired:
+        ctx.disconnected = True
+        task.cancel()
 
 
 async def send_answer(send: Any, ctx: RequestContext, answer: Response,

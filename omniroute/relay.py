@@ -21,6 +21,7 @@ Also here: the content-type header lists every answer starts with, and ``start``
 
 from __future__ import annotations
 
+import asyncio
 import time
 from typing import Any
 
@@ -42,9 +43,11 @@ STREAM_HEADERS: dict[str, Headers] = {"sse": SSE_HEADERS, "ndjson": NDJSON_HEADE
 
 
 def start(ctx: RequestContext, headers: Headers, status: int = 200) -> dict[str, Any]:
-    """The ``http.response.start`` message, with the request's extra headers when it has any."""
+    """The ``http.response.start`` message, with the request's extra headers when it has any
+    (``ctx.status`` says from now on that the answer has started)."""
     if ctx.response_headers:
         headers = headers + ctx.response_headers
+    ctx.status = status
     return {"type": "http.response.start", "status": status, "headers": headers}
 
 
@@ -92,11 +95,52 @@ async def read_all(resp: H1Response, target: Target, ctx: RequestContext | None 
     return body
 
 
-async def relay_json(send: Any, resp: H1Response, target: Target, ctx: RequestContext) -> None:
-    """Non-streaming pass-through."""
-    body = await read_all(resp, target, ctx)
+async def prime(resp: H1Response, target: Target, ctx: RequestContext, fmt: Any) -> bytes:
+    """Read what must arrive before the answer is committed to the client — the whole body,
+    or a stream up to its first whole frame — so that a 200 that is empty, not JSON, or a
+    stream that breaks before its first event still falls back to the next target. Answers
+    the bytes read."""
+    if not ctx.stream:
+        body = await read_all(resp, target, ctx)
+        try:
+            _probe.decode(body)
+        except msgspec.DecodeError:
+            what = "an empty body" if not body.strip() else "a body that is not JSON"
+            raise GatewayError(ErrorKind.UPSTREAM_PROTOCOL, f"upstream answered {resp.status} with {what}",
+                               provider=target.provider) from None
+        return body
+    framing, data = fmt.FRAMING, b""
+    try:
+        async for chunk in resp:
+            if ctx.captured is not None:
+                ctx.captured.append(chunk)
+            data += chunk
+            if _last_boundary(data, framing) > 0:
+                return data
+    except UPSTREAM_ERRORS as exc:
+        raise map_exception(exc, target.provider) from None
+    if not data.strip():
+        raise GatewayError(ErrorKind.UPSTREAM_PROTOCOL, "upstream ended its stream before the first event",
+                           provider=target.provider)
+    return data  # one unterminated frame: the relay decides
+
+
+class _Probe(msgspec.Struct):
+    pass
+
+
+_probe = msgspec.json.Decoder(_Probe | list | str | int | float | bool | None)
+
+
+async def relay_json(send: Any, body: bytes, ctx: RequestContext) -> None:
+    """Non-streaming pass-through of the primed body."""
     await send(start(ctx, JSON_HEADERS))
     await send({"type": "http.response.body", "body": body})
+
+
+def deadline_error(seconds: float) -> GatewayError:
+    return GatewayError(ErrorKind.UPSTREAM_TIMEOUT, f"the request's deadline of {seconds:g} s passed",
+                        code="deadline_exceeded")
 
 
 #: format -> markers that only the last event of a complete stream carries (None: none exists)
@@ -116,26 +160,34 @@ def _last_boundary(data: bytes, framing: str) -> int:
     return max(data.rfind(b"\n\n") + 2, data.rfind(b"\r\n\r\n") + 4, 0) if b"\n" in data else 0
 
 
-async def relay_stream(send: Any, resp: H1Response, target: Target, fmt: Any, ctx: RequestContext) -> None:
-    """Streaming pass-through: forward whole frames (SSE events, NDJSON lines) as they arrive.
-    A client that leaves cancels this task (``pipeline``); the upstream is closed here."""
+def _split(tail: bytes, chunk: bytes, framing: str) -> tuple[bytes, bytes]:
+    """(what stays back: an unfinished frame, what can go: whole frames) after ``chunk``."""
+    data = tail + chunk if tail else chunk
+    cut = _last_boundary(data, framing)
+    return (data, b"") if cut <= 0 else (data[cut:], data[:cut])
+
+
+async def relay_stream(send: Any, first: bytes, resp: H1Response, target: Target, fmt: Any,
+                       ctx: RequestContext) -> None:
+    """Streaming pass-through: forward whole frames (SSE events, NDJSON lines) as they arrive,
+    starting with the primed ``first`` bytes. A client that leaves or a deadline that passes
+    cancels this task (``pipeline``); the upstream is closed here."""
     framing, ends, captured = fmt.FRAMING, STREAM_END[fmt.NAME], ctx.captured
     await send(start(ctx, STREAM_HEADERS[framing]))
-    tail = b""
-    last = b""
+    tail, last = _split(b"", first, framing)
     try:
+        if last:
+            ctx.first_byte = time.perf_counter()
+            await send({"type": "http.response.body", "body": last, "more_body": True})
         async for chunk in resp:
             if captured is not None:
                 captured.append(chunk)
-            data = tail + chunk if tail else chunk
-            cut = _last_boundary(data, framing)
-            if cut <= 0:
-                tail = data
-                continue
-            tail, last = data[cut:], data[:cut]
-            if not ctx.first_byte:
-                ctx.first_byte = time.perf_counter()
-            await send({"type": "http.response.body", "body": last, "more_body": True})
+            tail, out = _split(tail, chunk, framing)
+            if out:
+                last = out
+                if not ctx.first_byte:
+                    ctx.first_byte = time.perf_counter()
+                await send({"type": "http.response.body", "body": out, "more_body": True})
         ctx.upstream_ended = time.perf_counter()
         body = last.rstrip(b"\r\n")
         end = body[_last_boundary(body, framing) :] + tail  # the final frame, however long
@@ -146,5 +198,10 @@ async def relay_stream(send: Any, resp: H1Response, target: Target, fmt: Any, ct
         err = exc if isinstance(exc, GatewayError) else map_exception(exc, target.provider)
         ctx.error = err
         await send({"type": "http.response.body", "body": fmt.encode_stream_error(err)})
+    except asyncio.CancelledError:
+        if ctx.expired:  # the deadline: the client hears why its stream ends
+            ctx.error = deadline_error(ctx.deadline)
+            await send({"type": "http.response.body", "body": fmt.encode_stream_error(ctx.error)})
+        raise
     finally:
         resp.close()

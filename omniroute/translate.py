@@ -21,6 +21,7 @@ Before encoding, a cross-format request is checked and fitted:
 
 from __future__ import annotations
 
+import asyncio
 import time
 from types import ModuleType
 from typing import Any
@@ -35,7 +36,7 @@ from omniroute.formats.error_words import unsupported_field
 from omniroute.providers.fit import fit_request
 from omniroute.providers.models import ModelInfo
 from omniroute.providers.specs import ProviderSpec
-from omniroute.relay import JSON_HEADERS, STREAM_HEADERS, read_all, start
+from omniroute.relay import JSON_HEADERS, STREAM_HEADERS, deadline_error, start
 from omniroute.routing.targets import Target
 from omniroute.transport import map_exception
 from omniroute.upstream_h1 import UPSTREAM_ERRORS, H1Response
@@ -53,25 +54,29 @@ def translated_body(req: Request, client: ModuleType, upstream: ModuleType, spec
     return upstream.encode_request(req, model)
 
 
-async def relay_translated_json(send: Any, resp: H1Response, target: Target, upstream: ModuleType,
-                                ctx: RequestContext) -> None:
-    """A non-streaming answer decoded from ``upstream``'s format and encoded in the client's."""
-    answer = upstream.decode_response(await read_all(resp, target, ctx))
+async def relay_translated_json(send: Any, body: bytes, upstream: ModuleType, ctx: RequestContext) -> None:
+    """A non-streaming answer (the primed body) decoded from ``upstream``'s format and encoded
+    in the client's."""
+    answer = upstream.decode_response(body)
     answer.model = ctx.model
     await send(start(ctx, JSON_HEADERS))
     await send({"type": "http.response.body", "body": ctx.client.encode_response(answer)})
 
 
-async def relay_translated_stream(send: Any, resp: H1Response, target: Target, upstream: ModuleType,
+async def relay_translated_stream(send: Any, first: bytes, resp: H1Response, target: Target, upstream: ModuleType,
                                   encoder: Any, ctx: RequestContext) -> None:
     """A stream re-encoded event by event from ``upstream``'s format into the client's
-    (``encoder``). A client that leaves cancels this task; the upstream is closed here."""
+    (``encoder``), starting with the primed ``first`` bytes. A client that leaves or a
+    deadline that passes cancels this task; the upstream is closed here."""
     framer = SSEDecoder() if upstream.FRAMING == "sse" else NDJSONDecoder()
     decoder = upstream.StreamDecoder()
     captured = ctx.captured
     await send(start(ctx, STREAM_HEADERS[ctx.client.FRAMING]))
-    finished = False
     try:
+        out, finished = _encode(encoder, (ev for f in framer.feed(first) for ev in decoder.feed(f)), False)
+        if out:
+            ctx.first_byte = time.perf_counter()
+            await send({"type": "http.response.body", "body": out, "more_body": True})
         async for chunk in resp:
             if captured is not None:
                 captured.append(chunk)
@@ -90,6 +95,11 @@ async def relay_translated_stream(send: Any, resp: H1Response, target: Target, u
         err = exc if isinstance(exc, GatewayError) else _stream_fault(exc, target.provider)
         ctx.error = err
         await send({"type": "http.response.body", "body": _encode_fault(encoder, err)})
+    except asyncio.CancelledError:
+        if ctx.expired:  # the deadline: the client hears why its stream ends
+            ctx.error = deadline_error(ctx.deadline)
+            await send({"type": "http.response.body", "body": _encode_fault(encoder, ctx.error)})
+        raise
     finally:
         resp.close()
 

@@ -30,3 +30,18 @@ def gateway(tmp_path_factory: pytest.TempPathFactory, upstream: OpenAIUpstream) 
     gw.add_openai_upstream(upstream.base_url)
     yield gw
     gw.stop()
+
+
+@pytest.fixture(autouse=True)
+def fresh_account_health(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Each test starts with healthy accounts on the gateways it shares with other tests.
+
+    Fault tests make mock upstreams answer 401, 429 or 5xx on purpose; the gateway rightly
+    remembers that (auth failure, cooldown, breaker: docs/routing.md), which would leak into
+    the next test using the same gateway. After each test, such gateways are reset through
+    ``POST /api/resilience/reset``; tests of that memory live in tests/routing/."""
+    yield
+    for value in request.node.funcargs.values():
+        for gw in value if isinstance(value, tuple) else (value,):
+            if isinstance(gw, RunningGateway) and gw.proc.poll() is None:
+                gw.api("POST", "/api/resilience/reset")

@@ -118,3 +118,20 @@ def model_info(model: str) -> ModelInfo | None:
     base = model.rpartition("/")[2]
     base = _DATED.sub("", base)
     return MODELS.get(base) or MODELS.get(base.removesuffix("-latest"))
+
+
+_TYPE_WORDS = (
+    ("embedding", ("embed",)),
+    ("image", ("dall-e", "gpt-image", "flux", "imagen", "-image", "stable-diffusion")),
+    ("audio", ("whisper", "transcribe", "nova-", "tts", "universal")),
+)
+
+
+def model_type(model: str) -> str:
+    """``chat``, ``embedding``, ``image`` or ``audio`` by the id's words (for listings; a custom
+    model's declared type wins)."""
+    name = model.lower()
+    for kind, words in _TYPE_WORDS:
+        if any(word in name for word in words):
+            return kind
+    return "chat"

@@ -6,6 +6,8 @@ is computed here once per snapshot, so the hot path does no string building.
 
 from __future__ import annotations
 
+import hashlib
+
 import msgspec
 
 from omniroute.providers.specs import AuthStyle, ProviderSpec
@@ -26,6 +28,9 @@ class Target(msgspec.Struct, frozen=True):
     spec: ProviderSpec
     base_url: str
     headers: dict[str, str]
+    key_print: str = ""  # fingerprint of the connection's key (an auth failure sticks to it)
+    rpm: int = 0  # the account's own limits (0: none)
+    tpm: int = 0
 
     @property
     def provider(self) -> str:
@@ -45,4 +50,5 @@ def compile_target(conn: Connection, spec: ProviderSpec) -> Target:
     if auth and conn.api_key:
         headers[auth[0]] = auth[1].format(conn.api_key)
     base = (conn.base_url or spec.base_url).rstrip("/")
-    return Target(conn.id, conn.name, spec, base, headers)
+    key_print = hashlib.sha256(conn.api_key.encode()).hexdigest()[:16] if conn.api_key else ""
+    return Target(conn.id, conn.name, spec, base, headers, key_print, conn.rpm, conn.tpm)

@@ -14,7 +14,7 @@ import msgspec
 
 from omniroute.errors import ErrorKind, GatewayError
 from omniroute.gateway import Gateway
-from omniroute.inputs import AliasInput, KeyInput, parse, require
+from omniroute.inputs import AliasInput, KeyInput, KeyPatch, parse, require
 from omniroute.server.auth import hash_key
 from omniroute.server.http import HttpRequest, send_json
 from omniroute.store import Alias, ApiKey
@@ -28,6 +28,8 @@ def present(key: ApiKey) -> dict[str, Any]:
         "name": key.name,
         "key": key.prefix + "…",
         "revoked": key.revoked,
+        "rpm": key.rpm,
+        "tpm": key.tpm,
         "createdAt": key.created_at,
     }
 
@@ -41,6 +43,7 @@ def _find(gw: Gateway, key_id: str) -> ApiKey:
 
 async def create(gw: Gateway, req: HttpRequest, send: Any) -> None:
     data = parse(await req.read_json(gw.settings.max_body_bytes), KeyInput)
+    _check_limits(data.rpm, data.tpm)
     secret = KEY_PREFIX + secrets.token_urlsafe(32)
     record = ApiKey(
         id="key-" + secrets.token_hex(6),
@@ -48,6 +51,8 @@ async def create(gw: Gateway, req: HttpRequest, send: Any) -> None:
         key_hash=hash_key(secret),
         prefix=secret[: len(KEY_PREFIX) + 4],
         created_at=time.time(),
+        rpm=data.rpm,
+        tpm=data.tpm,
     )
     gw.store.put("keys", record.key_hash, record)
     await send_json(send, 201, {**present(record), "key": secret})
@@ -60,6 +65,22 @@ async def list_all(gw: Gateway, req: HttpRequest, send: Any) -> None:
 
 async def get_one(gw: Gateway, req: HttpRequest, send: Any) -> None:
     await send_json(send, 200, present(_find(gw, req.path_params["id"])))
+
+
+async def update(gw: Gateway, req: HttpRequest, send: Any) -> None:
+    """``PUT /api/keys/{id}``: rename, or set its rpm / tpm limits."""
+    patch = parse(await req.read_json(gw.settings.max_body_bytes), KeyPatch)
+    key = _find(gw, req.path_params["id"])
+    changes = {k: v for k, v in msgspec.structs.asdict(patch).items() if v is not None}
+    key = msgspec.structs.replace(key, **changes)
+    _check_limits(key.rpm, key.tpm)
+    gw.store.put("keys", key.key_hash, key)
+    await send_json(send, 200, present(key))
+
+
+def _check_limits(rpm: int, tpm: int) -> None:
+    require(rpm >= 0, "rpm", "must be >= 0 (0: no limit)")
+    require(tpm >= 0, "tpm", "must be >= 0 (0: no limit)")
 
 
 async def revoke(gw: Gateway, req: HttpRequest, send: Any) -> None:

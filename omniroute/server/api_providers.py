@@ -37,6 +37,8 @@ def present(conn: Connection) -> dict[str, Any]:
         "priority": conn.priority,
         "models": conn.models,
         "passthroughModels": conn.passthrough_models,
+        "rpm": conn.rpm,
+        "tpm": conn.tpm,
         "source": conn.source,
         "createdAt": conn.created_at,
     }
@@ -80,7 +82,8 @@ async def update(gw: Gateway, req: HttpRequest, send: Any) -> None:
 
 
 def _input_fields(conn: Connection) -> dict[str, Any]:
-    names = ("provider", "name", "api_key", "base_url", "enabled", "priority", "models", "passthrough_models")
+    names = ("provider", "name", "api_key", "base_url", "enabled", "priority", "models", "passthrough_models", "rpm",
+             "tpm")
     return {name: getattr(conn, name) for name in names}
 
 
@@ -91,8 +94,12 @@ async def delete(gw: Gateway, req: HttpRequest, send: Any) -> None:
 
 
 async def test(gw: Gateway, req: HttpRequest, send: Any) -> None:
+    """A live probe; success clears the account's ``auth_failed`` mark (docs/routing.md)."""
     conn = _get(gw, req.path_params["id"])
-    await send_json(send, 200, await probe(gw, _target(gw, conn)))
+    result = await probe(gw, _target(gw, conn))
+    if result["ok"]:
+        gw.router.health.clear_auth(conn.id)
+    await send_json(send, 200, result)
 
 
 async def models(gw: Gateway, req: HttpRequest, send: Any) -> None:

@@ -31,7 +31,7 @@ from omniroute.errors import ErrorKind, GatewayError
 from omniroute.gateway import Gateway
 from omniroute.server.http import HttpRequest
 from omniroute.server.router import is_loopback
-from omniroute.store import Session
+from omniroute.store import ApiKey, Session
 
 SESSION_SECONDS = 7 * 24 * 3600
 COOKIE = "auth_token"
@@ -54,13 +54,21 @@ def client_key(req: HttpRequest) -> str | None:
     return req.query.get("key")
 
 
-def check_client(gw: Gateway, req: HttpRequest) -> None:
-    """Raise 401 unless the request carries a valid, unrevoked client key."""
+def check_client(gw: Gateway, req: HttpRequest) -> ApiKey:
+    """The request's valid, unrevoked client key; 401 without one."""
     key = client_key(req)
     if not key:
         raise GatewayError(ErrorKind.AUTHENTICATION, "missing API key: send Authorization: Bearer <key>")
-    if hash_key(key) not in gw.registry.keys:
+    record = gw.registry.keys.get(hash_key(key))
+    if record is None:
         raise GatewayError(ErrorKind.AUTHENTICATION, "invalid or revoked API key")
+    return record
+
+
+def known_client(gw: Gateway, req: HttpRequest) -> ApiKey | None:
+    """The client key the request carries, when it is a known one (keys optional)."""
+    key = client_key(req)
+    return gw.registry.keys.get(hash_key(key)) if key else None
 
 
 def password_set(gw: Gateway) -> bool:

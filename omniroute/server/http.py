@@ -58,6 +58,23 @@ class HttpRequest:
         picked = {k.decode("latin-1"): v.decode("latin-1") for k, v in self.scope["headers"] if k in names}
         return picked or None
 
+    def client_headers(self, forward: tuple[bytes, ...]) -> tuple[dict[str, str] | None, dict[bytes, bytes] | None]:
+        """One pass over the headers of a model request: (those to forward to a same-format
+        upstream — ``forward`` — or ``None``; the gateway's own options — ``x-omniroute-*``
+        and ``idempotency-key`` — or ``None``)."""
+        picked: dict[str, str] | None = None
+        options: dict[bytes, bytes] | None = None
+        for name, value in self.scope["headers"]:
+            if name in forward:
+                if picked is None:
+                    picked = {}
+                picked[name.decode("latin-1")] = value.decode("latin-1")
+            elif name.startswith(b"x-omniroute-") or name == b"idempotency-key":
+                if options is None:
+                    options = {}
+                options[name] = value
+        return picked, options
+
     @property
     def query(self) -> dict[str, str]:
         return dict(parse_qsl(self.scope.get("query_string", b"").decode("latin-1")))

@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
-from omniroute.server import api_keys, api_nodes, api_providers, api_system, v1, v1_formats
+from omniroute.server import (
+    api_keys,
+    api_nodes,
+    api_providers,
+    api_resilience,
+    api_routing,
+    api_system,
+    v1,
+    v1_formats,
+)
 from omniroute.server.router import Endpoint, Router
 
 OPENAI = "openai_chat"
@@ -16,7 +25,9 @@ def build_router() -> Router:
     r.add("POST", "/chat/completions", Endpoint(v1.chat_completions, OPENAI))
     r.add("GET", "/v1/models", Endpoint(v1.list_models, OPENAI))
     r.add("GET", "/models", Endpoint(v1.list_models, OPENAI))
+    r.add("POST", "/v1/providers/{provider}/chat/completions", Endpoint(v1.provider_chat_completions, OPENAI))
     _add_formats(r)
+    _add_routing(r)
 
     r.add("GET", "/api/monitoring/health", Endpoint(api_system.health, access=PUBLIC))
     r.add("POST", "/api/auth/login", Endpoint(api_system.login, access=PUBLIC))
@@ -40,6 +51,7 @@ def build_router() -> Router:
     r.add("GET", "/api/keys", Endpoint(api_keys.list_all, access=MANAGEMENT))
     r.add("POST", "/api/keys", Endpoint(api_keys.create, access=MANAGEMENT))
     r.add("GET", "/api/keys/{id}", Endpoint(api_keys.get_one, access=MANAGEMENT))
+    r.add("PUT", "/api/keys/{id}", Endpoint(api_keys.update, access=MANAGEMENT))
     r.add("POST", "/api/keys/{id}/revoke", Endpoint(api_keys.revoke, access=MANAGEMENT))
     r.add("DELETE", "/api/keys/{id}", Endpoint(api_keys.delete, access=MANAGEMENT))
 
@@ -62,3 +74,27 @@ def _add_formats(r: Router) -> None:
         r.add("POST", prefix + "/api/chat", Endpoint(f.ollama_chat, "ollama"))
         r.add("GET", prefix + "/api/tags", Endpoint(f.ollama_tags, "ollama"))
         r.add("POST", prefix + "/api/show", Endpoint(f.ollama_show, "ollama"))
+
+
+def _add_routing(r: Router) -> None:
+    a, res = api_routing, api_resilience
+    for method, path, handler in (
+        ("GET", "/api/combos", a.list_combos), ("POST", "/api/combos", a.create_combo),
+        ("GET", "/api/combos/{id}", a.get_combo), ("PUT", "/api/combos/{id}", a.update_combo),
+        ("DELETE", "/api/combos/{id}", a.delete_combo),
+        ("GET", "/api/models/catalog", a.catalog),
+        ("GET", "/api/provider-models", a.list_custom_models), ("POST", "/api/provider-models", a.add_custom_model),
+        ("DELETE", "/api/provider-models", a.delete_custom_model),
+        ("GET", "/api/policies", a.list_policies), ("POST", "/api/policies", a.create_policy),
+        ("DELETE", "/api/policies/{id}", a.delete_policy),
+        ("GET", "/api/settings", a.get_settings), ("PUT", "/api/settings", a.put_settings),
+        ("GET", "/api/rate-limits", res.rate_limits),
+        ("GET", "/api/models/availability", res.availability), ("POST", "/api/models/availability", res.availability),
+        ("GET", "/api/resilience", res.get_resilience), ("PUT", "/api/resilience", res.put_resilience),
+        ("POST", "/api/resilience/reset", res.reset_resilience),
+        ("GET", "/api/rate-limit", res.get_rate_limit), ("PUT", "/api/rate-limit", res.put_rate_limit),
+        ("GET", "/api/pricing", res.get_pricing), ("PUT", "/api/pricing", res.put_pricing),
+        ("GET", "/api/usage/budget", res.get_budget), ("POST", "/api/usage/budget", res.set_budget),
+        ("DELETE", "/api/usage/budget", res.delete_budget),
+    ):
+        r.add(method, path, Endpoint(handler, access=MANAGEMENT))

@@ -43,7 +43,7 @@ async def _serve(
     ctx = req.ctx
     ctx.client, ctx.body, ctx.request = fmt, body, creq
     ctx.model, ctx.stream, ctx.max_tokens = creq.model, creq.stream, creq.max_tokens
-    ctx.forward = req.pick_headers(fmt.FORWARD_HEADERS)
+    ctx.forward, ctx.options = req.client_headers(fmt.FORWARD_HEADERS)
     await serve(gw, ctx, send, req.receive, make_encoder, model_in_body)
 
 
@@ -61,8 +61,8 @@ async def count_tokens(gw: Gateway, req: HttpRequest, send: Any) -> None:
         ctx = req.ctx
         ctx.route = route
         prepared = rewrite_model(body, creq.model, route.model), req.pick_headers(anthropic.FORWARD_HEADERS)
-        target, resp, _fmt = await attempt(gw, ctx, route, lambda _f, _s: prepared, lambda t: t.url(path))
-        await relay_json(send, resp, target, ctx)
+        won = await attempt(gw, ctx, route, lambda _f, _s, _l: prepared, lambda t, _leg: t.url(path))
+        await relay_json(send, won.first, ctx)
         return
     await send_bytes(send, 200, anthropic.encode_count_tokens(anthropic.estimate_tokens(creq)), JSON_HEADERS)
 

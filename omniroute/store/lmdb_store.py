@@ -16,7 +16,18 @@ from typing import TypeVar
 import lmdb
 import msgspec
 
-from omniroute.store.records import Alias, ApiKey, Connection, ProviderNode, Session
+from omniroute.store.records import (
+    Alias,
+    ApiKey,
+    Budget,
+    Combo,
+    Connection,
+    CustomModel,
+    Policy,
+    ProviderNode,
+    Session,
+    SettingValue,
+)
 
 T = TypeVar("T", bound=msgspec.Struct)
 
@@ -27,6 +38,11 @@ TABLES: dict[str, type[msgspec.Struct]] = {
     "keys": ApiKey,
     "aliases": Alias,
     "sessions": Session,
+    "combos": Combo,
+    "models": CustomModel,
+    "policies": Policy,
+    "budgets": Budget,
+    "settings": SettingValue,
 }
 
 _VERSION = b"version"
@@ -42,7 +58,7 @@ class Store:
         self.path = Path(path)
         self.path.mkdir(parents=True, exist_ok=True)
         os.chmod(self.path, 0o700)
-        self.env = lmdb.open(str(self.path), map_size=map_size, max_dbs=16, subdir=True, max_readers=256)
+        self.env = lmdb.open(str(self.path), map_size=map_size, max_dbs=32, subdir=True, max_readers=256)
         with self.env.begin(write=True) as txn:
             self._dbs = {name: self.env.open_db(name.encode(), txn=txn) for name in (*TABLES, "meta")}
 
@@ -93,6 +109,14 @@ class Store:
         with self.env.begin(db=self._dbs["meta"]) as txn:
             raw = txn.get(name.encode())
         return bytes(raw) if raw is not None else None
+
+    def setting(self, name: str) -> dict:
+        """A stored settings document (``{}`` when none was stored)."""
+        record = self.get("settings", name)
+        return dict(record.value) if record is not None else {}
+
+    def put_setting(self, name: str, value: dict) -> None:
+        self.put("settings", name, SettingValue(value))
 
     def put_meta(self, name: str, value: bytes) -> None:
         with self.env.begin(write=True, db=self._dbs["meta"]) as txn:

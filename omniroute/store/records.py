@@ -8,11 +8,22 @@ database        key                  value
 ``keys``        sha256(key) hex      ``ApiKey``: a client key, stored hashed
 ``aliases``     alias                ``Alias``: alias → ``provider/model``
 ``sessions``    token sha256 hex     ``Session``: a dashboard login
+``combos``      combo id             ``Combo``: a named model with a strategy over targets
+``models``      provider/model       ``CustomModel``: a model an operator added to a provider
+``policies``    policy id            ``Policy``: allow/deny/rewrite rules for keys
+``budgets``     key id               ``Budget``: a key's spend limit per period
+``settings``    name                 ``SettingValue``: ``general``, ``resilience``,
+                                     ``rate_limit``, ``pricing`` (validated by the API)
 ``meta``        name                 raw bytes: ``version`` counter, ``password_hash``
 ==============  ===================  ==============================================
+
+What changes per request (cooldowns, breakers, rate windows, spend) is not here but in the
+runtime environment (``store.runtime``).
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 import msgspec
 
@@ -27,6 +38,8 @@ class Connection(msgspec.Struct, omit_defaults=True, forbid_unknown_fields=False
     priority: int = 0  # lower first
     models: list[str] = msgspec.field(default_factory=list)  # extra/overriding model list
     passthrough_models: bool = False  # bare model ids no row knows route here (a new model)
+    rpm: int = 0  # requests per minute this account may take (0: no limit)
+    tpm: int = 0  # tokens per minute (0: no limit)
     source: str = "api"  # "api" or "config" (provisioned from the config file)
     created_at: float = 0.0
 
@@ -49,6 +62,8 @@ class ApiKey(msgspec.Struct, omit_defaults=True):
     prefix: str  # first characters of the key, for display
     revoked: bool = False
     created_at: float = 0.0
+    rpm: int = 0  # requests per minute (0: no limit)
+    tpm: int = 0  # tokens per minute (0: no limit)
 
 
 class Alias(msgspec.Struct):
@@ -59,3 +74,46 @@ class Alias(msgspec.Struct):
 class Session(msgspec.Struct):
     created_at: float
     expires_at: float
+
+
+class ComboEntry(msgspec.Struct, omit_defaults=True):
+    model: str  # "provider/model", an alias, or another combo's name
+    weight: float = 1.0
+    connection_id: str | None = None  # pin one account of the provider
+
+
+class Combo(msgspec.Struct, omit_defaults=True):
+    id: str
+    name: str
+    strategy: str = "priority"
+    models: list[ComboEntry] = msgspec.field(default_factory=list)
+    config: dict[str, Any] = msgspec.field(default_factory=dict)
+    created_at: float = 0.0
+
+
+class CustomModel(msgspec.Struct, omit_defaults=True):
+    provider: str
+    model: str
+    type: str = "chat"  # chat | embedding | image | audio
+    created_at: float = 0.0
+
+
+class Policy(msgspec.Struct, omit_defaults=True):
+    id: str
+    name: str
+    key_ids: list[str] = msgspec.field(default_factory=list)  # empty: every key
+    allow: list[str] = msgspec.field(default_factory=list)  # globs over provider/model; empty: all
+    deny: list[str] = msgspec.field(default_factory=list)
+    rewrite: dict[str, str] = msgspec.field(default_factory=dict)  # requested model → model
+    created_at: float = 0.0
+
+
+class Budget(msgspec.Struct, omit_defaults=True):
+    key_id: str
+    limit: float  # USD
+    period: str = "monthly"  # daily | weekly | monthly
+    created_at: float = 0.0
+
+
+class SettingValue(msgspec.Struct):
+    value: dict[str, Any]

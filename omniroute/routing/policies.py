@@ -1,0 +1,69 @@
+"""Routing policies: which targets a client key may reach, and model ids rewritten for it.
+
+A policy (``POST /api/policies``) applies to the keys it lists (``keyIds``; empty: every
+request, with a key or without). For a request, its policies apply in the order they were
+made:
+
+1. ``rewrite``: the requested model id is replaced (``{"gpt-4": "openai/gpt-4o-mini"}``),
+   first match wins, before resolution.
+2. ``deny`` / ``allow``: globs over each target's ``provider/model`` (``openai/*``,
+   ``*/gpt-4o``; the provider is its id, e.g. ``anthropic``). A target is kept when no
+   policy denies it and every policy with an ``allow`` list allows it. Targets of a combo
+   that are not kept are left out; when none is left the client gets 403, code
+   ``policy_denied``, naming the policy.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from dataclasses import replace
+
+from omniroute.errors import ErrorKind, GatewayError
+from omniroute.routing.registry import Leg, Route
+from omniroute.store import Policy
+
+
+def rewrite(model: str, policies: list[Policy]) -> str:
+    for policy in policies:
+        target = policy.rewrite.get(model)
+        if target is not None:
+            return target
+    return model
+
+
+def allowed(key: str, policies: list[Policy]) -> Policy | None:
+    """The policy that refuses ``provider/model`` ``key`` (``None``: allowed)."""
+    for policy in policies:
+        if any(fnmatch.fnmatchcase(key, pattern) for pattern in policy.deny):
+            return policy
+        if policy.allow and not any(fnmatch.fnmatchcase(key, pattern) for pattern in policy.allow):
+            return policy
+    return None
+
+
+def restrict(route: Route, policies: list[Policy], model: str) -> Route:
+    """``route`` without the legs ``policies`` refuse; 403 when none is left."""
+    refused: list[Policy] = []
+    legs = _keep(route, policies, refused)
+    if not legs:
+        names = ", ".join(sorted({f"'{p.name}'" for p in refused}))
+        raise GatewayError(ErrorKind.PERMISSION, f"model '{model}' is not allowed for this key by policy {names}",
+                           param="model", code="policy_denied")
+    return route if len(legs) == len(route.legs) else replace(route, legs=tuple(legs))
+
+
+def _keep(route: Route, policies: list[Policy], refused: list[Policy]) -> list[Leg]:
+    kept = []
+    for leg in route.legs:
+        if leg.sub is not None:
+            inner = _keep(leg.sub, policies, refused)
+            if inner:
+                kept.append(leg if len(inner) == len(leg.sub.legs) else replace(leg, sub=replace(leg.sub,
+                                                                                                  legs=tuple(inner))))
+            continue
+        policy = allowed(leg.key, policies)
+        if policy is None:
+            kept.append(leg)
+        else:
+            refused.append(policy)
+    return kept
