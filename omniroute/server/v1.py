@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from omniroute.formats import openai_chat
-from omniroute.formats.openai_chat_view import decode_chat_view
+from omniroute.formats.openai_chat.view import decode_chat_view
 from omniroute.gateway import Gateway
 from omniroute.pipeline import attempt, clamp_max_tokens, relay_json, relay_stream, rewrite_model
 from omniroute.providers.fit import check_images
