@@ -25,7 +25,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from omniroute.canonical import Message, Request, Response, StopReason, TextBlock, TextDelta, Usage
-from omniroute.formats._framing import NDJSONDecoder, SSEDecoder
+from omniroute.formats.framing import NDJSONDecoder, SSEDecoder
 from omniroute.formats.registry import FORMATS
 
 FIXTURES = Path(__file__).resolve().parent.parent / "tests" / "fixtures"

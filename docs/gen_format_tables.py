@@ -3,8 +3,9 @@
     python docs/gen_format_tables.py          # rewrite the file
     python docs/gen_format_tables.py --check  # exit 1 if the file is out of date (tests run this)
 
-The docstrings are the single source: each format module documents its field, stop-reason
-and usage mappings and what it loses; this page gathers them so they can be read in one place.
+The docstrings are the single source: each format package's ``__init__`` documents its field,
+stop-reason and usage mappings and what it loses; this page gathers them so they can be read in
+one place.
 """
 
 from __future__ import annotations
@@ -34,8 +35,9 @@ def render() -> str:
         "not this file. The overview and how to point each client at OmniRoute are in [formats.md](formats.md).\n",
     ]
     for title, name in MODULES:
-        doc = (importlib.import_module(name).__doc__ or "").strip()
-        path = name.replace(".", "/") + ".py"
+        module = importlib.import_module(name)
+        doc = (module.__doc__ or "").strip()
+        path = name.replace(".", "/") + ("/__init__.py" if hasattr(module, "__path__") else ".py")
         parts.append(f"\n## {title}\n\nFrom `{path}`:\n\n```rst\n{doc}\n```\n")
     return "".join(parts)
 

@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 import msgspec
 
 from omniroute.errors import ErrorKind, GatewayError
-from omniroute.formats.openai_chat_view import invalid
+from omniroute.formats.openai_chat.view import invalid
 from omniroute.providers.specs import NODE_KINDS, AuthStyle, ProviderSpec
 from omniroute.store import Connection, ProviderNode
 

@@ -4,7 +4,7 @@
     upstream ─B.decode_response / B.StreamDecoder─▶ canonical ─A.encode_response / A's encoder─▶ client
 
 Streams are re-encoded event by event as reads arrive: the upstream's framer (SSE or NDJSON,
-``formats._framing``) yields whole frames, B's decoder turns each into canonical events and
+``formats.framing``) yields whole frames, B's decoder turns each into canonical events and
 A's encoder writes them; nothing waits for the end of the answer. A broken, stalled or
 truncated upstream stream ends the client's stream with A's own error event. When A and B
 are the same format the request comes here only when the answer must be re-framed (a Gemini
@@ -31,8 +31,8 @@ import msgspec
 from omniroute.canonical import Event, MessageStop, Request, StreamError
 from omniroute.context import RequestContext
 from omniroute.errors import ErrorKind, GatewayError
-from omniroute.formats._framing import NDJSONDecoder, SSEDecoder
 from omniroute.formats.error_words import unsupported_field
+from omniroute.formats.framing import NDJSONDecoder, SSEDecoder
 from omniroute.providers.fit import fit_request
 from omniroute.providers.models import ModelInfo
 from omniroute.providers.specs import ProviderSpec

@@ -1,4 +1,4 @@
-"""Format name → format module, decided at import time (no lookups by string elsewhere)."""
+"""Format name → format package, decided at import time (no lookups by string elsewhere)."""
 
 from __future__ import annotations
 

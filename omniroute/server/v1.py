@@ -10,7 +10,7 @@ from typing import Any
 
 from omniroute.errors import ErrorKind, GatewayError
 from omniroute.formats import openai_chat
-from omniroute.formats.openai_chat_view import decode_chat_view
+from omniroute.formats.openai_chat.view import decode_chat_view
 from omniroute.gateway import Gateway
 from omniroute.pipeline import serve
 from omniroute.server.http import HttpRequest, send_json

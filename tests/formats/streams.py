@@ -48,7 +48,7 @@ from omniroute.canonical import (
     UnknownBlock,
     Usage,
 )
-from omniroute.formats._framing import SSEDecoder, SSEFrame
+from omniroute.formats.framing import SSEDecoder, SSEFrame
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 

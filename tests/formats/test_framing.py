@@ -1,4 +1,4 @@
-"""The one framer (``omniroute.formats._framing``): SSE and NDJSON, both directions.
+"""The one framer (``omniroute.formats.framing``): SSE and NDJSON, both directions.
 
 Property tests build a stream from a model (events with names, multi-line data, comments,
 ignored fields, multi-byte UTF-8; ``\\n``, ``\\r\\n``, ``\\r`` or mixed line endings), feed
@@ -14,7 +14,7 @@ import json
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from omniroute.formats._framing import (
+from omniroute.formats.framing import (
     SSE_DONE,
     JSONArrayEncoder,
     NDJSONDecoder,
