@@ -47,7 +47,7 @@ from omniroute.canonical.assemble import Assembler, replay
 from omniroute.context import Attempt, RequestContext
 from omniroute.errors import ErrorKind, GatewayError
 from omniroute.formats import anthropic
-from omniroute.formats._framing import NDJSONDecoder, SSEDecoder
+from omniroute.formats.framing import NDJSONDecoder, SSEDecoder
 from omniroute.formats.registry import FORMATS
 from omniroute.gateway import Gateway
 from omniroute.providers.fit import check_images
