@@ -59,8 +59,7 @@ class Gateway:
         """The hook chain and tracking flags for the current snapshot."""
         registry = self.registry
         own: list = []
-        if registry.rate_limit.get("rpm") or registry.rate_limit.get("tpm") or any(
-                k.rpm or k.tpm for k in registry.keys.values()):
+        if RateLimits.configured(registry):
             own.append(RateLimits(registry, self.runtime))
         if registry.budgets:
             own.append(Budgets(registry, self.runtime))

@@ -84,6 +84,7 @@ async def serve(gw: Gateway, ctx: RequestContext, send: Any, receive: Any,
     body names the model (not Gemini, whose model is in the URL); ``route_model``: resolve
     this id instead of ``ctx.model`` (a provider-pinned route)."""
     route = resolve(gw, ctx, route_model or ctx.model)
+    ctx.deadline = deadline_of(gw, ctx)  # a bad X-OmniRoute-Timeout is refused before limits count it
     hooks = gw.hooks
     if hooks.needs_answer:
         ctx.captured = []
@@ -92,7 +93,6 @@ async def serve(gw: Gateway, ctx: RequestContext, send: Any, receive: Any,
         if answer is not None:
             await send_answer(send, ctx, answer, make_encoder)
             return
-    ctx.deadline = deadline_of(gw, ctx)
     await guarded(receive, ctx, _exchange(gw, ctx, send, route, make_encoder, model_in_body))
 
 
@@ -209,6 +209,8 @@ async def attempt(gw: Gateway, ctx: RequestContext, route: Route,
     pin = ctx.option(b"x-omniroute-connection")
     ctx.upstream_began = time.perf_counter()
     for leg, target in router.candidates(route, ctx, pin):
+        if ctx.attempts:  # attempts take time: later accounts are judged as of now
+            now = time.time()
         held = router.blocked(target, now)
         if held is not None:
             skipped.append((target, held))
@@ -219,13 +221,15 @@ async def attempt(gw: Gateway, ctx: RequestContext, route: Route,
             body_headers = prepared[(upstream.NAME, leg.model)] = prepare(upstream, target.spec, leg)
         began = time.perf_counter()
         try:
-            resp = await open_upstream(gw, target, url_of(target, leg), *body_headers)
+            resp = await open_upstream(gw, target, url_of(target, leg), *body_headers, limit=head_limit(gw, target))
             first = await prime(resp, target, ctx, upstream)
         except GatewayError as err:
             ctx.attempts.append(Attempt(target.provider, target.connection_id, leg.model,
                                         err.status if err.provider else 0, err.kind.value,
                                         (time.perf_counter() - began) * 1000))
             router.failed(target, err, time.time())
+            if ctx.captured:  # what a failed attempt's primer read is not the answer
+                ctx.captured.clear()
             last = err
             if not falls_back(err):
                 break
@@ -264,13 +268,26 @@ def _name_server(ctx: RequestContext, target: Target | None, leg: Leg | None) ->
     ctx.add_header(b"x-omniroute-attempts", len(ctx.attempts))
 
 
+def head_limit(gw: Gateway, target: Target) -> float | None:
+    """The provider's profile ``firstByteTimeoutS`` when it is tighter than the server's
+    ``--first-byte-timeout`` (which the pool enforces itself): seconds to the response head,
+    connecting included. ``None``: the pool's own timeouts are the tighter ones."""
+    first_byte = gw.registry.resilience.of(target.provider).first_byte_timeout_s
+    return first_byte if first_byte < gw.registry.timeouts[1] else None
+
+
 async def open_upstream(gw: Gateway, target: Target, url: str, body: bytes,
-                        headers: dict[str, str] | None = None) -> H1Response:
-    """POST ``body`` (``headers``: the client's forwarded ones, over the target's); errors
-    (including HTTP ≥ 400) raise ``GatewayError``."""
+                        headers: dict[str, str] | None = None, limit: float | None = None) -> H1Response:
+    """POST ``body`` (``headers``: the client's forwarded ones, over the target's) and wait for
+    the head, at most ``limit`` seconds when given; errors (including HTTP ≥ 400) raise
+    ``GatewayError``."""
+    headers = {**target.headers, **headers} if headers else target.headers
     try:
-        resp = await gw.upstream.request("POST", url, {**target.headers, **headers} if headers else target.headers,
-                                         body)
+        if limit is None:
+            resp = await gw.upstream.request("POST", url, headers, body)
+        else:
+            async with asyncio.timeout(limit):
+                resp = await gw.upstream.request("POST", url, headers, body)
     except UPSTREAM_ERRORS as exc:
         raise map_exception(exc, target.provider) from None
     if resp.status >= 400:

@@ -63,6 +63,6 @@ def provision(store: Store, data: dict[str, Any]) -> dict[str, int]:
             raise _at("providers", i, err) from None
         store.put("connections", conn.id, conn)
     aliases = data.get("aliases", {})
-    for alias, model in aliases.items():
-        store.put("aliases", alias, Alias(alias, str(model)))
+    for i, (alias, model) in enumerate(aliases.items()):  # globs apply in file order, before the API's
+        store.put("aliases", alias, Alias(alias, str(model), float(i)))
     return {"providers": len(conns), "provider_nodes": len(nodes), "aliases": len(aliases)}

@@ -97,9 +97,9 @@ async def read_all(resp: H1Response, target: Target, ctx: RequestContext | None 
 
 async def prime(resp: H1Response, target: Target, ctx: RequestContext, fmt: Any) -> bytes:
     """Read what must arrive before the answer is committed to the client — the whole body,
-    or a stream up to its first whole frame — so that a 200 that is empty, not JSON, or a
-    stream that breaks before its first event still falls back to the next target. Answers
-    the bytes read."""
+    or a stream up to its first whole frame — so that a 200 that is empty, not JSON, a stream
+    that breaks before its first event, or one that is not of its format's framing at all (a
+    proxy's HTML page) still falls back to the next target. Answers the bytes read."""
     if not ctx.stream:
         body = await read_all(resp, target, ctx)
         try:
@@ -116,13 +116,32 @@ async def prime(resp: H1Response, target: Target, ctx: RequestContext, fmt: Any)
                 ctx.captured.append(chunk)
             data += chunk
             if _last_boundary(data, framing) > 0:
-                return data
+                return _framed(data, framing, target)
     except UPSTREAM_ERRORS as exc:
         raise map_exception(exc, target.provider) from None
     if not data.strip():
         raise GatewayError(ErrorKind.UPSTREAM_PROTOCOL, "upstream ended its stream before the first event",
                            provider=target.provider)
-    return data  # one unterminated frame: the relay decides
+    return _framed(data, framing, target)  # one unterminated frame: the relay decides
+
+
+_SSE_LINES = (b"data:", b"event:", b"id:", b"retry:", b":")
+
+
+def _framed(data: bytes, framing: str, target: Target) -> bytes:
+    """``data`` when it begins as a stream of ``framing`` does (an SSE field line, a JSON
+    line); a 200 whose body is something else (a proxy's HTML page) is an upstream fault."""
+    head = data.lstrip()
+    if framing == "ndjson":
+        try:
+            _probe.decode(head.split(b"\n", 1)[0])
+            return data
+        except msgspec.DecodeError:
+            pass
+    elif head.startswith(_SSE_LINES):
+        return data
+    raise GatewayError(ErrorKind.UPSTREAM_PROTOCOL, f"upstream answered 200 with a body that is not a {framing} "
+                       "stream", provider=target.provider)
 
 
 class _Probe(msgspec.Struct):

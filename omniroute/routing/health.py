@@ -19,7 +19,10 @@ outcome                              effect
 5xx, 408, 529, timeout, refused,     a failure on the account's and the provider's breaker:
 broken stream                        ``failureThreshold`` within ``windowS`` opens it for
                                      ``openS``; then one request may probe (half-open):
-                                     success closes it, failure opens it again
+                                     success closes it, failure opens it again. A
+                                     provider's breaker opens only once two of its accounts
+                                     failed since it last answered (or its only one did):
+                                     one broken account must not stop the healthy others
 success                              clears the account's backoff and failures, closes a
                                      half-open breaker
 404, context length, other 4xx       nothing (the request, not the account, was at fault)
@@ -31,6 +34,7 @@ breaker is ``circuit_open``; ``blocked`` says which, and until when.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from email.utils import parsedate_to_datetime
 from typing import NamedTuple
 
@@ -53,6 +57,7 @@ class AccountHealth(msgspec.Struct, omit_defaults=True):
     failures: list[float] = msgspec.field(default_factory=list)  # breaker: failure times
     open_until: float = 0.0  # breaker: open until (0: closed)
     probing_since: float = 0.0  # breaker: a half-open probe was claimed at
+    failed_by: list[str] = msgspec.field(default_factory=list)  # provider breaker: accounts that failed
 
 
 _decoder = msgspec.msgpack.Decoder(AccountHealth)
@@ -118,8 +123,10 @@ class Health:
     def state(self, key: str) -> AccountHealth | None:
         return self.states.get(key)
 
-    def blocked(self, target: Target, now: float) -> Blocked | None:
-        """Why ``target`` may not be tried now (``None``: it may)."""
+    def blocked(self, target: Target, now: float, profile: Profile, claim: bool = True) -> Blocked | None:
+        """Why ``target`` may not be tried now (``None``: it may). Past an open breaker's
+        time, the caller about to try it claims the half-open probe; a view that only
+        reports (``claim=False``) leaves it to a request."""
         account = self.states.get("c:" + target.connection_id)
         if account is not None:
             if account.auth_failed and account.auth_failed == target.key_print:
@@ -128,82 +135,110 @@ class Health:
                 return Blocked("cooling", account.cooling_until)
         for key in ("c:" + target.connection_id, "p:" + target.provider):
             held = self.states.get(key)
-            if held is not None and held.open_until and not self._may_probe(key, held, now):
+            if held is not None and held.open_until and not self._may_probe(key, held, now, profile.open_s, claim):
                 return Blocked("circuit_open", max(held.open_until, now + 1.0))
         return None
 
-    def _may_probe(self, key: str, held: AccountHealth, now: float) -> bool:
-        """Open breaker: no. Past its open time: one worker claims the half-open probe."""
-        if held.open_until > now or held.probing_since >= held.open_until:
+    def _may_probe(self, key: str, held: AccountHealth, now: float, lapse: float, claim: bool) -> bool:
+        """Open breaker: no. Past its open time: one request claims the half-open probe (one
+        worker wins); a claim without a verdict for ``lapse`` seconds (its client left, or it
+        never reached the upstream) lets the next request probe instead."""
+        if held.open_until > now or not _probe_free(held, now, lapse):
             return False
-        def claim(raw: bytes | None) -> bytes | None:  # atomically: one worker wins
+        if not claim:
+            return True
+
+        def take(_key: str, raw: bytes | None) -> bytes | None:
             shared = _decoder.decode(raw) if raw else AccountHealth()
-            if shared.open_until > now or shared.probing_since >= shared.open_until:
+            if shared.open_until > now or not _probe_free(shared, now, lapse):
                 return None
             shared.probing_since = now
             return _encoder.encode(shared)
 
-        if self.runtime.swap("health", key, claim) is None:
-            return False
-        held.probing_since = now
-        return True
+        return self._update([key], take)
 
-    def record_failure(self, target: Target, err: GatewayError, profile: Profile, now: float) -> None:
-        """Apply a failed attempt's outcome (module table); one write when it changes anything."""
-        changes: dict[str, AccountHealth] = {}
-        account = self._copy("c:" + target.connection_id)
-        if err.status == 429 or err.kind is ErrorKind.RATE_LIMITED:
-            wait = err.retry_after
-            if wait is None:
-                account.backoff += 1
-                wait = profile.backoff(account.backoff)
-            account.cooling_until = now + wait
-        elif err.provider is not None and err.status in (401, 403):
-            account.auth_failed = target.key_print
-        if breaker_counts(err):
-            for key, held in (("c:" + target.connection_id, account), ("p:" + target.provider, None)):
-                held = held or self._copy(key)
-                _fail(held, profile, now)
-                changes[key] = held
-        account.last_error, account.last_error_at = f"{err.status} {err.message}"[:300], now
-        changes["c:" + target.connection_id] = account
-        self._write(changes)
+    def record_failure(self, target: Target, err: GatewayError, profile: Profile, now: float,
+                       accounts: int = 1) -> None:
+        """Apply a failed attempt's outcome (module table) to the shared state as it is now
+        (one write transaction: concurrent failures on other workers all count). ``accounts``:
+        how many the provider has (its breaker's quorum)."""
+        account_key = "c:" + target.connection_id
+        counts = breaker_counts(err)
+
+        def change(key: str, raw: bytes | None) -> bytes:
+            held = _decoder.decode(raw) if raw else AccountHealth()
+            if key == account_key:
+                _account_failure(held, target, err, profile, now)
+                if counts:
+                    _fail(held, profile, now)
+            elif counts:
+                _fail(held, profile, now, target.connection_id, min(accounts, 2))
+            return _encoder.encode(held)
+
+        self._update([account_key, "p:" + target.provider] if counts else [account_key], change)
 
     def record_success(self, target: Target) -> None:
-        """A success clears what a failure left, when anything was left."""
-        changes = {}
-        for key in ("c:" + target.connection_id, "p:" + target.provider):
-            held = self.states.get(key)
-            if held is not None and (held.backoff or held.failures or held.open_until or held.cooling_until):
-                cleared = msgspec.structs.replace(held, backoff=0, failures=[], open_until=0.0, probing_since=0.0,
-                                                  cooling_until=0.0)
-                changes[key] = cleared
-        if changes:
-            self._write(changes)
+        """A success clears what a failure left, when anything was left (no write otherwise)."""
+        keys = [key for key in ("c:" + target.connection_id, "p:" + target.provider)
+                if (held := self.states.get(key)) is not None
+                and (held.backoff or held.failures or held.open_until or held.cooling_until)]
+
+        def clear(_key: str, raw: bytes | None) -> bytes | None:
+            if raw is None:
+                return None
+            held = msgspec.structs.replace(_decoder.decode(raw), backoff=0, failures=[], open_until=0.0,
+                                           probing_since=0.0, cooling_until=0.0, failed_by=[])
+            return _encoder.encode(held)
+
+        if keys:
+            self._update(keys, clear)
 
     def clear_auth(self, connection_id: str) -> None:
-        held = self.states.get("c:" + connection_id)
-        if held is not None and held.auth_failed:
-            self._write({"c:" + connection_id: msgspec.structs.replace(held, auth_failed="")})
+        def clear(_key: str, raw: bytes | None) -> bytes | None:
+            held = _decoder.decode(raw) if raw else None
+            return _encoder.encode(msgspec.structs.replace(held, auth_failed="")) if held and held.auth_failed else None
+
+        self._update(["c:" + connection_id], clear)
 
     def reset(self) -> None:
         """Close every breaker and clear every cooldown (``POST /api/resilience/reset``)."""
         self.runtime.clear("health", bump_health=True)
         self.refresh()
 
-    def _copy(self, key: str) -> AccountHealth:
-        held = self.states.get(key)
-        return msgspec.structs.replace(held, failures=list(held.failures)) if held is not None else AccountHealth()
+    def _update(self, keys: list[str], change: Callable[[str, bytes | None], bytes | None]) -> bool:
+        """Read-modify-write ``keys`` in the shared state (atomic across workers) and keep what
+        was written; True when anything was."""
+        written = self.runtime.update_many("health", keys, change, bump_health=True)
+        self.states.update({key: _decoder.decode(raw) for key, raw in written.items()})
+        return bool(written)
 
-    def _write(self, changes: dict[str, AccountHealth]) -> None:
-        self.runtime.put_many("health", {k: _encoder.encode(v) for k, v in changes.items()}, bump_health=True)
-        self.states.update(changes)
+
+def _probe_free(held: AccountHealth, now: float, lapse: float) -> bool:
+    """No half-open probe is in flight: none claimed since the breaker opened, or the claim lapsed."""
+    return held.probing_since < held.open_until or now - held.probing_since >= lapse
 
 
-def _fail(held: AccountHealth, profile: Profile, now: float) -> None:
+def _account_failure(held: AccountHealth, target: Target, err: GatewayError, profile: Profile, now: float) -> None:
+    """What a failure does to the account itself: a cooldown, an auth failure, its last error."""
+    if err.status == 429 or err.kind is ErrorKind.RATE_LIMITED:
+        wait = err.retry_after
+        if wait is None:
+            held.backoff += 1
+            wait = profile.backoff(held.backoff)
+        held.cooling_until = now + wait
+    elif err.provider is not None and err.status in (401, 403):
+        held.auth_failed = target.key_print
+    held.last_error, held.last_error_at = f"{err.status} {err.message}"[:300], now
+
+
+def _fail(held: AccountHealth, profile: Profile, now: float, account: str = "", quorum: int = 1) -> None:
+    """One failure on a breaker; a provider's (``account``: who failed) opens only once
+    ``quorum`` of its accounts failed since it last answered."""
     if held.open_until and held.open_until <= now:  # the half-open probe failed: open again
-        held.open_until, held.failures = now + profile.open_s, []
+        held.open_until, held.failures, held.failed_by = now + profile.open_s, [], []
         return
     held.failures = [t for t in held.failures if t > now - profile.window_s] + [now]
-    if len(held.failures) >= profile.failure_threshold:
-        held.open_until, held.failures = now + profile.open_s, []
+    if account and account not in held.failed_by:
+        held.failed_by.append(account)
+    if len(held.failures) >= profile.failure_threshold and len(held.failed_by) >= (quorum if account else 0):
+        held.open_until, held.failures, held.failed_by = now + profile.open_s, [], []

@@ -41,7 +41,8 @@ PERIODS = ("daily", "weekly", "monthly")
 
 
 class RateLimits(Hook):
-    """Per-key and global request/token windows."""
+    """Per-key and global request/token windows, and the tokens of accounts with a ``tpm``
+    (their requests are counted by ``routing.router`` at each attempt)."""
 
     name = "rate-limits"
 
@@ -49,7 +50,15 @@ class RateLimits(Hook):
         self.runtime = runtime
         limits = registry.rate_limit
         self.global_limits = (int(limits.get("rpm", 0)), int(limits.get("tpm", 0)))
-        self.needs_answer = bool(self.global_limits[1] or any(k.tpm for k in registry.keys.values()))
+        self.needs_answer = bool(self.global_limits[1] or any(k.tpm for k in registry.keys.values())
+                                 or _account_tpm(registry))
+
+    @staticmethod
+    def configured(registry: Registry) -> bool:
+        """Whether this hook has anything to do for ``registry``'s settings."""
+        limits = registry.rate_limit
+        return bool(limits.get("rpm") or limits.get("tpm") or any(k.rpm or k.tpm for k in registry.keys.values())
+                    or _account_tpm(registry))
 
     def _windows(self, ctx: RequestContext, start: int) -> list[tuple[str, int, int]]:
         checks = []
@@ -86,9 +95,16 @@ class RateLimits(Hook):
         usage = ctx.usage
         if usage is None or not (usage.input_tokens or usage.output_tokens):
             return
-        keys = [scope for scope, _rpm, tpm in self._windows(ctx, window_start(ctx_time(ctx))) if tpm]
+        start = window_start(ctx_time(ctx))
+        keys = [scope for scope, _rpm, tpm in self._windows(ctx, start) if tpm]
+        if ctx.served is not None and ctx.served.tpm:
+            keys.append(f"c:{ctx.served.connection_id}:{start}")
         if keys:
             self.runtime.add_tokens(keys, usage.input_tokens + usage.output_tokens)
+
+
+def _account_tpm(registry: Registry) -> bool:
+    return any(t.tpm for targets in registry.targets.values() for t in targets)
 
 
 class Budgets(Hook):

@@ -7,7 +7,9 @@ made:
 1. ``rewrite``: the requested model id is replaced (``{"gpt-4": "openai/gpt-4o-mini"}``),
    first match wins, before resolution.
 2. ``deny`` / ``allow``: globs over each target's ``provider/model`` (``openai/*``,
-   ``*/gpt-4o``; the provider is its id, e.g. ``anthropic``). A target is kept when no
+   ``*/gpt-4o``), the provider named by its id or by any of its prefixes (``openai/*`` and
+   ``oai/*`` match the same targets; a custom node by its prefix or ``node-…`` id), so a
+   rule cannot be dodged by naming the provider another way. A target is kept when no
    policy denies it and every policy with an ``allow`` list allows it. Targets of a combo
    that are not kept are left out; when none is left the client gets 403, code
    ``policy_denied``, naming the policy.
@@ -31,14 +33,21 @@ def rewrite(model: str, policies: list[Policy]) -> str:
     return model
 
 
-def allowed(key: str, policies: list[Policy]) -> Policy | None:
-    """The policy that refuses ``provider/model`` ``key`` (``None``: allowed)."""
+def allowed(names: tuple[str, ...], policies: list[Policy]) -> Policy | None:
+    """The policy that refuses a target known by ``names`` (its ``provider/model`` spellings;
+    ``None``: allowed)."""
     for policy in policies:
-        if any(fnmatch.fnmatchcase(key, pattern) for pattern in policy.deny):
+        if any(fnmatch.fnmatchcase(name, pattern) for name in names for pattern in policy.deny):
             return policy
-        if policy.allow and not any(fnmatch.fnmatchcase(key, pattern) for pattern in policy.allow):
+        if policy.allow and not any(fnmatch.fnmatchcase(name, pattern) for name in names for pattern in policy.allow):
             return policy
     return None
+
+
+def _names(leg: Leg) -> tuple[str, ...]:
+    """``provider/model`` of a leg by its provider's id and by each of its prefixes."""
+    prefixes = leg.targets[0].spec.prefixes if leg.targets else ()
+    return (leg.key, *(f"{prefix}/{leg.model}" for prefix in prefixes))
 
 
 def restrict(route: Route, policies: list[Policy], model: str) -> Route:
@@ -61,7 +70,7 @@ def _keep(route: Route, policies: list[Policy], refused: list[Policy]) -> list[L
                 kept.append(leg if len(inner) == len(leg.sub.legs) else replace(leg, sub=replace(leg.sub,
                                                                                                   legs=tuple(inner))))
             continue
-        policy = allowed(leg.key, policies)
+        policy = allowed(_names(leg), policies)
         if policy is None:
             kept.append(leg)
         else:

@@ -140,7 +140,7 @@ class Registry:
         self.passthrough = next((c.provider for c in conns if c.passthrough_models and c.provider in self.targets),
                                 None)
         self.keys: dict[str, ApiKey] = {k.key_hash: k for k in store.scan("keys") if not k.revoked}
-        aliases = sorted(store.scan("aliases"), key=lambda a: a.alias)
+        aliases = sorted(store.scan("aliases"), key=lambda a: (a.created_at, a.alias))
         self.aliases: dict[str, str] = {a.alias: a.model for a in aliases if not _is_glob(a.alias)}
         self.glob_aliases = [(a.alias, a.model) for a in aliases if _is_glob(a.alias)]
         self.combos: dict[str, Combo] = {c.name: c for c in store.scan("combos")}

@@ -63,7 +63,12 @@ class Router:
 
     # -- order ----------------------------------------------------------------------------
     def candidates(self, route: Route, ctx: RequestContext, pin: str | None = None) -> Iterator[tuple[Leg, Target]]:
-        for leg in self.legs(route, ctx):
+        legs = self.legs(route, ctx)
+        if not legs:  # context-fit left every target out
+            tokens = sum(estimate_tokens(ctx))
+            raise GatewayError.context_length(f"the request (~{tokens} tokens) is larger than the context window "
+                                              f"of every target of combo '{route.combo}'", 400, None, tokens)
+        for leg in legs:
             targets = leg.targets
             if pin is not None:
                 targets = tuple(t for t in targets if t.connection_id == pin)
@@ -128,7 +133,7 @@ class Router:
     def blocked(self, target: Target, now: float) -> Blocked | None:
         """Why ``target`` may not be tried now; an account with its own limits is counted in
         its window here (the count is the attempt's)."""
-        held = self.health.blocked(target, now)
+        held = self.health.blocked(target, now, self.registry.resilience.of(target.provider))
         if held is not None or not (target.rpm or target.tpm):
             return held
         start = window_start(now)
@@ -149,7 +154,8 @@ class Router:
 
     # -- outcomes -------------------------------------------------------------------------
     def failed(self, target: Target, err: GatewayError, now: float) -> None:
-        self.health.record_failure(target, err, self.registry.resilience.of(target.provider), now)
+        self.health.record_failure(target, err, self.registry.resilience.of(target.provider), now,
+                                   len(self.registry.targets.get(target.provider, ())))
 
     def served(self, route: Route, leg: Leg, target: Target, first_byte_ms: float,
                headers: dict[str, str]) -> None:
@@ -158,17 +164,21 @@ class Router:
             "anthropic-ratelimit-requests-remaining")
         if remaining is not None:
             self._remaining(target.connection_id, remaining)
+        levels = _levels(route, leg) if route.combo is not None else [(route, leg)]
         if self.latency.tracking:
-            self.latency.add(leg.key, first_byte_ms)
-        if route.strategy is Strategy.LKGP and route.combo is not None:
-            mark = self.runtime.get("marks", "lkgp:" + route.combo)
-            if mark != leg.key.encode():
-                self.runtime.put("marks", "lkgp:" + route.combo, leg.key.encode())
-        if route.strategy is Strategy.LEAST_USED:
-            self.runtime.next_turn("uses:" + leg.key)
+            for _combo, entry in levels:
+                self.latency.add(entry.key, first_byte_ms)
+        for combo, entry in levels:  # each combo on the way down counts the entry that answered
+            if combo.combo is None:
+                continue
+            if combo.strategy is Strategy.LKGP:
+                mark = self.runtime.get("marks", "lkgp:" + combo.combo)
+                if mark != entry.key.encode():
+                    self.runtime.put("marks", "lkgp:" + combo.combo, entry.key.encode())
+            elif combo.strategy is Strategy.LEAST_USED:
+                self.runtime.next_turn("uses:" + entry.key)
         if self.registry.general.get("accountStrategy") == "least-used":
             self.runtime.next_turn("uses:c:" + target.connection_id)
-
 
     def _remaining(self, connection_id: str, value: str) -> None:
         """Keep the upstream's remaining-requests count for ``/api/rate-limits``: written when it
@@ -180,6 +190,17 @@ class Router:
         self.remaining[connection_id] = (value, now)
         if value.strip().isdigit():
             self.runtime.put("marks", "rem:" + connection_id, value.strip().encode())
+
+
+def _levels(route: Route, served: Leg) -> list[tuple[Route, Leg]]:
+    """(combo, its entry holding ``served``) for each combo from ``route`` down to the one
+    that lists ``served`` (nested combos are entries of their parent)."""
+    for entry in route.legs:
+        if entry is served:
+            return [(route, entry)]
+        if entry.sub is not None and (inner := _levels(entry.sub, served)):
+            return [(route, entry), *inner]
+    return []
 
 
 def estimate_tokens(ctx: RequestContext) -> tuple[int, int]:

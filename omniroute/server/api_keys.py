@@ -104,7 +104,9 @@ async def set_alias(gw: Gateway, req: HttpRequest, send: Any) -> None:
     data = parse(await req.read_json(gw.settings.max_body_bytes), AliasInput)
     require(bool(data.alias.strip()) and "/" not in data.alias, "alias", "must be a non-empty name without '/'")
     require(bool(data.model.strip()), "model", "must not be empty")
-    gw.store.put("aliases", data.alias, Alias(data.alias, data.model))
+    held = gw.store.get("aliases", data.alias)
+    made = held.created_at if held is not None else time.time()  # re-pointing keeps its place
+    gw.store.put("aliases", data.alias, Alias(data.alias, data.model, made))
     await send_json(send, 201, {"alias": data.alias, "model": data.model})
 
 

@@ -44,7 +44,7 @@ def account_state(gw: Gateway, conn: Connection, now: float) -> dict[str, Any]:
     if not conn.enabled or spec is None:
         state, reason = "disabled", "disabled by the operator" if conn.enabled is False else "provider removed"
     else:
-        blocked = health.blocked(compile_target(conn, spec), now)
+        blocked = health.blocked(compile_target(conn, spec), now, gw.registry.resilience.of(conn.provider), claim=False)
         if blocked is not None:
             state, reason = blocked.state, held.last_error or None
         elif conn.rpm or conn.tpm:

@@ -149,17 +149,24 @@ async def update_combo(gw: Gateway, req: HttpRequest, send: Any) -> None:
     if "models" in changes:
         changes["models"] = _entries(changes["models"])
     updated = msgspec.structs.replace(combo, **changes)
+    if updated.name != combo.name:
+        _unused(gw, combo, "rename")
     check_combo(gw, updated)
     gw.store.put("combos", combo.id, updated)
     await send_json(send, 200, present_combo(updated))
 
 
-async def delete_combo(gw: Gateway, req: HttpRequest, send: Any) -> None:
-    combo = _find_combo(gw, req.path_params["id"])
+def _unused(gw: Gateway, combo: Combo, what: str) -> None:
+    """400 when another combo names ``combo`` as a target (it would be left dangling)."""
     users = [c.name for c in gw.store.scan("combos") if any(e.model == combo.name for e in c.models)]
     if users:
         raise GatewayError(ErrorKind.INVALID_REQUEST, f"combo '{combo.name}' is a target of {', '.join(users)}: "
-                           "remove it there first", param="id")
+                           f"remove it there before you {what} it", param="id")
+
+
+async def delete_combo(gw: Gateway, req: HttpRequest, send: Any) -> None:
+    combo = _find_combo(gw, req.path_params["id"])
+    _unused(gw, combo, "delete")
     gw.store.delete("combos", combo.id)
     await send_json(send, 200, {"deleted": combo.id})
 

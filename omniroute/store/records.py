@@ -69,6 +69,7 @@ class ApiKey(msgspec.Struct, omit_defaults=True):
 class Alias(msgspec.Struct):
     alias: str
     model: str
+    created_at: float = 0.0  # glob aliases apply in the order they were made
 
 
 class Session(msgspec.Struct):

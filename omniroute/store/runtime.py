@@ -68,24 +68,22 @@ class Runtime:
             if bump_health:
                 _add(txn, self._dbs["counters"], HEALTH_VERSION, 1)
 
-    def put_many(self, db: str, values: dict[str, bytes], *, bump_health: bool = False) -> None:
+    def update_many(self, db: str, keys: Iterable[str], change: Callable[[str, bytes | None], bytes | None], *,
+                    bump_health: bool = False) -> dict[str, bytes]:
+        """Read-modify-write ``keys`` atomically across workers, in one write transaction:
+        ``change(key, old)`` answers each new value (``None``: leave it as it is). Answers what
+        was written."""
+        written: dict[str, bytes] = {}
         with self.env.begin(write=True) as txn:
-            for key, value in values.items():
-                txn.put(key.encode(), value, db=self._dbs[db])
-            if bump_health:
+            for key in keys:
+                raw = txn.get(key.encode(), db=self._dbs[db])
+                new = change(key, bytes(raw) if raw is not None else None)
+                if new is not None:
+                    txn.put(key.encode(), new, db=self._dbs[db])
+                    written[key] = new
+            if bump_health and written:
                 _add(txn, self._dbs["counters"], HEALTH_VERSION, 1)
-
-    def swap(self, db: str, key: str, change: Callable[[bytes | None], bytes | None]) -> bytes | None:
-        """Read-modify-write ``key`` atomically across workers: ``change(old)`` answers the new
-        value, or ``None`` to leave it as it is. Answers what was written (``None``: nothing)."""
-        with self.env.begin(write=True) as txn:
-            raw = txn.get(key.encode(), db=self._dbs[db])
-            new = change(bytes(raw) if raw is not None else None)
-            if new is None:
-                txn.abort()
-                return None
-            txn.put(key.encode(), new, db=self._dbs[db])
-        return new
+        return written
 
     def items(self, db: str, prefix: str = "") -> Iterator[tuple[str, bytes]]:
         with self.env.begin(db=self._dbs[db]) as txn:

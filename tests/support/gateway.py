@@ -29,8 +29,9 @@ class RunningGateway:
         clean = {k: v for k, v in os.environ.items() if not k.startswith("OMNIROUTE_")}
         clean.pop("REQUIRE_API_KEY", None)
         clean.pop("INITIAL_PASSWORD", None)
-        self.proc = subprocess.Popen(
-            cmd, env={**clean, **(env or {})}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        self.proc = subprocess.Popen(  # its own process group: stop() can reach every worker
+            cmd, env={**clean, **(env or {})}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+            start_new_session=True,
         )
         self.http = httpx.Client(base_url=self.url, timeout=10)
         self._wait_ready()
@@ -63,6 +64,9 @@ class RunningGateway:
         return conn.json()["id"]
 
     def stop(self, sig: int = signal.SIGTERM) -> str:
+        """Signal the gateway, wait for it, and answer everything it wrote. A worker still
+        alive once the main process is gone is killed (it would hold the output pipe open
+        forever) and named at the end of the output."""
         self.http.close()
         if self.proc.poll() is None:
             self.proc.send_signal(sig)
@@ -71,4 +75,10 @@ class RunningGateway:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait(5)
-        return self.proc.stdout.read() if self.proc.stdout else ""
+        note = ""
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            note = "\n--- gateway workers outlived the main process and were killed"
+        except (ProcessLookupError, PermissionError):
+            pass
+        return (self.proc.stdout.read() if self.proc.stdout else "") + note
