@@ -14,8 +14,7 @@ import aiohttp
 from omniroute.config import Settings
 from omniroute.routing.registry import Registry
 from omniroute.store import Store
-from omniroute.transport import open_pool, open_session
-from omniroute.upstream_h1 import H1Pool
+from omniroute.upstream import H1Pool, open_pool, open_session
 
 
 class Gateway:

@@ -36,8 +36,7 @@ from omniroute.gateway import Gateway
 from omniroute.routing.registry import Route
 from omniroute.routing.targets import Target
 from omniroute.server.http import JSON_HEADERS, NDJSON_HEADERS, SSE_HEADERS
-from omniroute.transport import map_exception
-from omniroute.upstream_h1 import UPSTREAM_ERRORS, H1Response
+from omniroute.upstream import UPSTREAM_ERRORS, H1Response, map_exception
 
 _START_JSON = {"type": "http.response.start", "status": 200, "headers": JSON_HEADERS}
 _START_SSE = {"type": "http.response.start", "status": 200, "headers": SSE_HEADERS}

@@ -39,8 +39,7 @@ from omniroute.pipeline import attempt, close_on_disconnect, read_all
 from omniroute.providers.fit import fit_request
 from omniroute.routing.registry import Route
 from omniroute.server.http import JSON_HEADERS, NDJSON_HEADERS, SSE_HEADERS
-from omniroute.transport import map_exception
-from omniroute.upstream_h1 import UPSTREAM_ERRORS, H1Response
+from omniroute.upstream import UPSTREAM_ERRORS, H1Response, map_exception
 
 STREAM_HEADERS = {"sse": SSE_HEADERS, "ndjson": NDJSON_HEADERS}
 _KINDS = frozenset(k.value for k in ErrorKind)
