@@ -235,18 +235,18 @@ def parser_table(parsers: dict[str, type[Any]], mock_answer: bytes, rounds: int)
 def load_reference(rev: str) -> tuple[type[Any], type[Any]]:
     """``H1Pool`` and ``ResponseParser`` as they were at ``rev``, loaded from ``git show`` under
     the module names they had then (names this tree no longer has)."""
-    tmp = Path(tempfile.mkdtemp(prefix="omniroute-ref-"))
     modules = {}
-    for name in ("upstream_h1_parser", "upstream_h1"):  # the parser first: the pool imports it
-        source = subprocess.run(["git", "show", f"{rev}:omniroute/{name}.py"], cwd=HERE.parent,
-                                check=True, capture_output=True).stdout
-        path = tmp / f"{name}.py"
-        path.write_bytes(source)
-        spec = importlib.util.spec_from_file_location(f"omniroute.{name}", path)
-        assert spec is not None and spec.loader is not None
-        module = sys.modules[spec.name] = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        modules[name] = module
+    with tempfile.TemporaryDirectory(prefix="omniroute-ref-") as tmp:
+        for name in ("upstream_h1_parser", "upstream_h1"):  # the parser first: the pool imports it
+            source = subprocess.run(["git", "show", f"{rev}:omniroute/{name}.py"], cwd=HERE.parent,
+                                    check=True, capture_output=True).stdout
+            path = Path(tmp) / f"{name}.py"
+            path.write_bytes(source)
+            spec = importlib.util.spec_from_file_location(f"omniroute.{name}", path)
+            assert spec is not None and spec.loader is not None
+            module = sys.modules[spec.name] = importlib.util.module_from_spec(spec)
+            spec.loader.exec_module(module)
+            modules[name] = module
     return modules["upstream_h1"].H1Pool, modules["upstream_h1_parser"].ResponseParser
 
 
