@@ -22,8 +22,7 @@ from omniroute.routing.limits import Budgets, RateLimits
 from omniroute.routing.registry import Registry
 from omniroute.routing.router import Router
 from omniroute.store import Runtime, Store
-from omniroute.transport import open_pool, open_session
-from omniroute.upstream_h1 import H1Pool
+from omniroute.upstream import H1Pool, open_pool, open_session
 
 
 class Gateway:

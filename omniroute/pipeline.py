@@ -69,8 +69,7 @@ from omniroute.routing.policies import restrict, rewrite
 from omniroute.routing.registry import Leg, Route
 from omniroute.routing.targets import Target
 from omniroute.translate import relay_translated_json, relay_translated_stream, translated_body
-from omniroute.transport import map_exception
-from omniroute.upstream_h1 import UPSTREAM_ERRORS, H1Response
+from omniroute.upstream import UPSTREAM_ERRORS, H1Response, map_exception
 
 Prepared = tuple[bytes, dict[str, str] | None]
 

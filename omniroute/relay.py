@@ -30,8 +30,7 @@ import msgspec
 from omniroute.context import RequestContext
 from omniroute.errors import ErrorKind, GatewayError
 from omniroute.routing.targets import Target
-from omniroute.transport import map_exception
-from omniroute.upstream_h1 import UPSTREAM_ERRORS, H1Response
+from omniroute.upstream import UPSTREAM_ERRORS, H1Response, map_exception
 
 Headers = list[tuple[bytes, bytes]]
 

@@ -38,8 +38,7 @@ from omniroute.providers.models import ModelInfo
 from omniroute.providers.specs import ProviderSpec
 from omniroute.relay import JSON_HEADERS, STREAM_HEADERS, deadline_error, start
 from omniroute.routing.targets import Target
-from omniroute.transport import map_exception
-from omniroute.upstream_h1 import UPSTREAM_ERRORS, H1Response
+from omniroute.upstream import UPSTREAM_ERRORS, H1Response, map_exception
 
 _KINDS = frozenset(k.value for k in ErrorKind)
 

@@ -19,8 +19,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "omniroute"
 LAYERS: tuple[frozenset[str], ...] = (
     frozenset({"errors", "config", "canonical", "__init__"}),
     frozenset({"formats"}),
-    frozenset({"providers", "upstream", "store", "cache", "telemetry",
-               "transport", "upstream_h1", "upstream_h1_parser"}),  # the last three: until upstream/ lands
+    frozenset({"providers", "upstream", "store", "cache", "telemetry"}),
     frozenset({"routing", "hooks", "context", "relay", "translate", "pipeline", "gateway", "access_log", "inputs",
                "provision"}),
     frozenset({"server"}),

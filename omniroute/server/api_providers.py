@@ -21,7 +21,7 @@ from omniroute.inputs import ConnectionInput, ConnectionPatch, connection_record
 from omniroute.routing.targets import Target, compile_target
 from omniroute.server.http import HttpRequest, send_json
 from omniroute.store import Connection
-from omniroute.transport import map_exception
+from omniroute.upstream import map_exception
 
 PROBE_TIMEOUT = 15.0
 
