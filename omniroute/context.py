@@ -36,6 +36,8 @@ field                     set by
 ``answered_by``           the pre-hook that answered, if one did
 ``response``              the canonical answer: set by a pre-hook that answered, or decoded
                           from ``captured`` by ``pipeline.collect_answer`` for post-hooks
+``units``                 a media handler: what the answer used besides tokens
+                          (``{"images": 2}``, ``{"audioSeconds": 12.5}``), for usage records
 ``response_headers``      anything: extra headers for the client's answer
                           (``X-OmniRoute-*``)
 ``status``                whoever starts the answer (``relay.start``): the status sent
@@ -77,8 +79,8 @@ class RequestContext:
     __slots__ = (
         "answered_by", "attempts", "body", "captured", "client", "client_format", "deadline", "disconnected",
         "error", "expired", "first_byte", "forward", "key", "max_tokens", "model", "options", "request", "response",
-        "response_headers", "route", "served", "started", "status", "stream", "upstream_began", "upstream_ended",
-        "upstream_format",
+        "response_headers", "route", "served", "started", "status", "stream", "units", "upstream_began",
+        "upstream_ended", "upstream_format",
     )
 
     def __init__(self, started: float, client_format: str | None) -> None:
@@ -104,6 +106,7 @@ class RequestContext:
         self.answered_by: str | None = None
         self.response: Response | None = None
         self.response_headers: list[tuple[bytes, bytes]] = []
+        self.units: dict[str, float] | None = None
         self.status = 0
         self.error: GatewayError | None = None
         self.disconnected = False
