@@ -69,7 +69,7 @@ class App:
     def _after(self, ctx: RequestContext) -> None:
         """The answer is sent: post-hooks of a model request run now, off the request."""
         gw = self.gw
-        if gw is not None and gw.hooks.post and ctx.client_format is not None:
+        if gw is not None and ctx.client_format is not None and gw.hooks.wants_post(ctx):
             gw.hooks.schedule_post(ctx, collect_answer)
 
     async def _serve(self, scope: dict[str, Any], receive: Any, send: Any, endpoint: Any, params: dict[str, str],

@@ -17,8 +17,12 @@ field                     set by
 ``max_tokens``,           for, and its headers to forward to a same-format upstream
 ``forward``               (its format's ``FORWARD_HEADERS``)
 ``key``                   the app: the client's API key record, when it sent a known one
-``options``               the handler: the request's ``x-omniroute-*`` and
-                          ``idempotency-key`` headers (lower-case bytes → bytes), or ``None``
+``options``               the handler: the request's ``x-omniroute-*``,
+                          ``idempotency-key`` and ``x-request-id`` headers (lower-case
+                          bytes → bytes), or ``None``
+``temperature``           the handler: the sampling temperature the client sent (``None``:
+                          none), read without decoding the whole request (cache
+                          eligibility)
 ``request``               the canonical request, when something decoded it (a handler
                           whose format is always decoded, a hook with ``needs_request``,
                           or a cross-format route); ``canonical()`` decodes on demand
@@ -36,6 +40,14 @@ field                     set by
 ``answered_by``           the pre-hook that answered, if one did
 ``response``              the canonical answer: set by a pre-hook that answered, or decoded
                           from ``captured`` by ``pipeline.collect_answer`` for post-hooks
+``cache``                 the cache hook: ``"hit"`` (exact or coalesced), ``"semantic"``,
+                          ``"miss"`` or ``"bypass"`` (``None``: no cache looked); usage
+                          records read it (a hit costs nothing)
+``hook_state``            a hook: what it keeps between its ``pre`` and ``post`` for this
+                          request (by hook name); a request with some runs the post-hooks
+                          even when every post-hook only acts on such requests
+``progress``              the pipeline: progress events for the client
+                          (``X-OmniRoute-Progress: true``, ``omniroute.progress``), or ``None``
 ``units``                 a media handler: what the answer used besides tokens
                           (``{"images": 2}``, ``{"audioSeconds": 12.5}``), for usage records
 ``response_headers``      anything: extra headers for the client's answer
@@ -77,10 +89,10 @@ class Attempt:
 
 class RequestContext:
     __slots__ = (
-        "answered_by", "attempts", "body", "captured", "client", "client_format", "deadline", "disconnected",
-        "error", "expired", "first_byte", "forward", "key", "max_tokens", "model", "options", "request", "response",
-        "response_headers", "route", "served", "started", "status", "stream", "units", "upstream_began",
-        "upstream_ended", "upstream_format",
+        "answered_by", "attempts", "body", "cache", "captured", "client", "client_format", "deadline",
+        "disconnected", "error", "expired", "first_byte", "forward", "hook_state", "key", "max_tokens", "model",
+        "options", "progress", "request", "response", "response_headers", "route", "served", "started", "status",
+        "stream", "temperature", "units", "upstream_began", "upstream_ended", "upstream_format",
     )
 
     def __init__(self, started: float, client_format: str | None) -> None:
@@ -93,6 +105,10 @@ class RequestContext:
         self.model = ""
         self.stream = False
         self.max_tokens: int | None = None
+        self.temperature: float | None = None
+        self.cache: str | None = None
+        self.hook_state: dict[str, Any] | None = None
+        self.progress: Any = None
         self.forward: dict[str, str] | None = None
         self.request: Request | None = None
         self.route: Route | None = None

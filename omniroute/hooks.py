@@ -24,7 +24,12 @@ member                meaning
                       Hooks without it leave a same-format request undecoded: pass-through
                       stays zero-copy
 ``needs_answer``      the upstream's answer bytes are kept (references to what was read,
-                      no copy) and assembled into ``ctx.response`` before the post-hooks
+                      no copy) and assembled into ``ctx.response`` before the post-hooks.
+                      A hook that wants the answer of only some requests leaves it off and
+                      sets ``ctx.captured = []`` in ``pre`` for those
+``post_always``       (default true) ``post`` runs for every model request; false: only for
+                      requests some hook kept state for (``ctx.hook_state``), so a hook
+                      such as the cache costs nothing after requests it did not touch
 ====================  ======================================================================
 
 Post-hooks run in reverse order (the first pre-hook sees the request first and the answer
@@ -60,6 +65,7 @@ class Hook:
     name = "hook"
     needs_request = False
     needs_answer = False
+    post_always = True
 
     async def pre(self, ctx: RequestContext) -> Response | None:
         return None
@@ -81,6 +87,7 @@ class HookChain:
         self.post = [h for h in reversed(hooks) if _overrides(h, "post")]
         self.needs_request = any(getattr(h, "needs_request", False) for h in hooks)
         self.needs_answer = any(getattr(h, "needs_answer", False) for h in self.post)
+        self.post_always = any(getattr(h, "post_always", True) for h in self.post)
         #: post work still running; shared by the chains a worker builds over its life
         self.running: set[asyncio.Task[None]] = running if running is not None else set()
 
@@ -95,6 +102,10 @@ class HookChain:
                 return answer
         return None
 
+    def wants_post(self, ctx: RequestContext) -> bool:
+        """Whether post work is due after ``ctx`` (a model request)."""
+        return bool(self.post) and (self.post_always or ctx.hook_state is not None)
+
     def schedule_post(self, ctx: RequestContext, collect: Callable[[RequestContext], None]) -> None:
         """Run the post-hooks in a task of their own; ``collect`` assembles ``ctx.response``
         first when a hook needs the answer."""
@@ -103,7 +114,7 @@ class HookChain:
         task.add_done_callback(self.running.discard)
 
     async def _run_post(self, ctx: RequestContext, collect: Callable[[RequestContext], None]) -> None:
-        if self.needs_answer:
+        if self.needs_answer or ctx.captured:
             try:
                 collect(ctx)
             except Exception:

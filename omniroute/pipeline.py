@@ -50,6 +50,7 @@ from omniroute.formats import anthropic
 from omniroute.formats.framing import NDJSONDecoder, SSEDecoder
 from omniroute.formats.registry import FORMATS
 from omniroute.gateway import Gateway
+from omniroute.progress import Progress
 from omniroute.providers.fit import check_images
 from omniroute.providers.specs import ProviderSpec
 from omniroute.relay import (
@@ -87,12 +88,47 @@ async def serve(gw: Gateway, ctx: RequestContext, send: Any, receive: Any,
     hooks = gw.hooks
     if hooks.needs_answer:
         ctx.captured = []
-    if hooks.pre:
-        answer = await hooks.run_pre(ctx)
+    progress = Progress.of(ctx, send) if ctx.options is not None else None
+    if not hooks.pre and progress is None:
+        await guarded(receive, ctx, _exchange(gw, ctx, send, route, make_encoder, model_in_body))
+        return
+    if progress is not None:
+        ctx.progress, send = progress, progress.sender
+    work = _hooked(gw, ctx, send, route, make_encoder, model_in_body)
+    if progress is None or not progress.comments:
+        await guarded(receive, ctx, work)
+        return
+    await _progressing(receive, ctx, send, work)
+
+
+async def _hooked(gw: Gateway, ctx: RequestContext, send: Any, route: Route,
+                  make_encoder: Callable[[], Any] | None, model_in_body: bool) -> None:
+    """Pre-hooks (one may answer), then the attempts; inside ``guarded``, so a client that
+    leaves while a hook waits (coalescing, idempotency) cancels the wait too."""
+    if gw.hooks.pre:
+        answer = await gw.hooks.run_pre(ctx)
         if answer is not None:
             await send_answer(send, ctx, answer, make_encoder)
             return
-    await guarded(receive, ctx, _exchange(gw, ctx, send, route, make_encoder, model_in_body))
+    if ctx.progress is not None:
+        await ctx.progress.emit("queued")
+    await _exchange(gw, ctx, send, route, make_encoder, model_in_body)
+
+
+async def _progressing(receive: Any, ctx: RequestContext, send: Any, work: Coroutine[Any, Any, None]) -> None:
+    """``work`` for a stream whose head may go out early (progress comments): a failure after
+    the head is the client format's stream error event, not an error status."""
+    try:
+        await guarded(receive, ctx, work)
+    except GatewayError as err:
+        if not ctx.progress.head_sent:
+            raise
+        ctx.error = err
+        await send({"type": "http.response.body", "body": ctx.client.encode_stream_error(err)})
+        return
+    if ctx.expired and not ctx.disconnected and ctx.error is None:  # before the relay began
+        ctx.error = deadline_error(ctx.deadline)
+        await send({"type": "http.response.body", "body": ctx.client.encode_stream_error(ctx.error)})
 
 
 def resolve(gw: Gateway, ctx: RequestContext, model: str) -> Route:
@@ -218,6 +254,9 @@ async def attempt(gw: Gateway, ctx: RequestContext, route: Route,
         body_headers = prepared.get((upstream.NAME, leg.model))
         if body_headers is None:
             body_headers = prepared[(upstream.NAME, leg.model)] = prepare(upstream, target.spec, leg)
+        if ctx.progress is not None:
+            await ctx.progress.emit("routed", provider=target.provider, connection=target.connection_id,
+                                    model=leg.model, attempt=len(ctx.attempts) + 1)
         began = time.perf_counter()
         try:
             resp = await open_upstream(gw, target, url_of(target, leg), *body_headers, limit=head_limit(gw, target))
@@ -232,7 +271,12 @@ async def attempt(gw: Gateway, ctx: RequestContext, route: Route,
             last = err
             if not falls_back(err):
                 break
+            if ctx.progress is not None:
+                await ctx.progress.emit("fallback", provider=target.provider, model=leg.model, error=err.kind.value,
+                                        status=err.status)
             continue
+        if ctx.progress is not None:
+            await ctx.progress.emit("first_token", ms=ctx.progress.since())
         latency = (time.perf_counter() - began) * 1000
         ctx.attempts.append(Attempt(target.provider, target.connection_id, leg.model, resp.status, None, latency))
         ctx.served, ctx.upstream_format = target, upstream.NAME
@@ -347,6 +391,9 @@ async def send_answer(send: Any, ctx: RequestContext, answer: Response,
         return
     encoder = make_encoder() if make_encoder else client.StreamEncoder(ctx.model, ctx.canonical().include_usage)
     body = b"".join(encoder.encode(event) for event in replay(answer))
+    progress = ctx.progress
+    if progress is not None and progress.comments and progress.pending:
+        await progress.flush()
     ctx.first_byte = time.perf_counter()
     await send(start(ctx, STREAM_HEADERS[client.FRAMING]))
     await send({"type": "http.response.body", "body": body})

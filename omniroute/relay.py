@@ -43,9 +43,12 @@ STREAM_HEADERS: dict[str, Headers] = {"sse": SSE_HEADERS, "ndjson": NDJSON_HEADE
 
 def start(ctx: RequestContext, headers: Headers, status: int = 200) -> dict[str, Any]:
     """The ``http.response.start`` message, with the request's extra headers when it has any
-    (``ctx.status`` says from now on that the answer has started)."""
+    and its progress so far (``omniroute.progress``, headers mode); ``ctx.status`` says from
+    now on that the answer has started."""
     if ctx.response_headers:
         headers = headers + ctx.response_headers
+    if ctx.progress is not None:
+        headers = headers + ctx.progress.head()
     ctx.status = status
     return {"type": "http.response.start", "status": status, "headers": headers}
 

@@ -21,6 +21,7 @@ __all__ = ["JSON_HEADERS", "NDJSON_HEADERS", "SSE_HEADERS", "HttpRequest", "send
 Scope = dict[str, Any]
 
 _json = msgspec.json.Encoder()
+_OPTION_HEADERS = (b"idempotency-key", b"x-request-id")
 
 
 class HttpRequest:
@@ -60,8 +61,8 @@ class HttpRequest:
 
     def client_headers(self, forward: tuple[bytes, ...]) -> tuple[dict[str, str] | None, dict[bytes, bytes] | None]:
         """One pass over the headers of a model request: (those to forward to a same-format
-        upstream — ``forward`` — or ``None``; the gateway's own options — ``x-omniroute-*``
-        and ``idempotency-key`` — or ``None``)."""
+        upstream — ``forward`` — or ``None``; the gateway's own options — ``x-omniroute-*``,
+        ``idempotency-key`` and ``x-request-id`` — or ``None``)."""
         picked: dict[str, str] | None = None
         options: dict[bytes, bytes] | None = None
         for name, value in self.scope["headers"]:
@@ -69,7 +70,7 @@ class HttpRequest:
                 if picked is None:
                     picked = {}
                 picked[name.decode("latin-1")] = value.decode("latin-1")
-            elif name.startswith(b"x-omniroute-") or name == b"idempotency-key":
+            elif name.startswith(b"x-omniroute-") or name in _OPTION_HEADERS:
                 if options is None:
                     options = {}
                 options[name] = value

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from omniroute.server import (
+    api_cache,
     api_keys,
     api_nodes,
     api_providers,
@@ -94,6 +95,8 @@ def _add_routing(r: Router) -> None:
         ("POST", "/api/resilience/reset", res.reset_resilience),
         ("GET", "/api/rate-limit", res.get_rate_limit), ("PUT", "/api/rate-limit", res.put_rate_limit),
         ("GET", "/api/pricing", res.get_pricing), ("PUT", "/api/pricing", res.put_pricing),
+        ("GET", "/api/cache", api_cache.stats), ("DELETE", "/api/cache", api_cache.clear),
+        ("GET", "/api/cache/config", api_cache.get_config), ("PUT", "/api/cache/config", api_cache.put_config),
         ("GET", "/api/usage/budget", res.get_budget), ("POST", "/api/usage/budget", res.set_budget),
         ("DELETE", "/api/usage/budget", res.delete_budget),
     ):

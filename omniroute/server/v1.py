@@ -22,6 +22,7 @@ async def chat_completions(gw: Gateway, req: HttpRequest, send: Any) -> None:
     ctx = req.ctx
     ctx.client, ctx.body, ctx.model, ctx.stream = openai_chat, body, view.model, bool(view.stream)
     ctx.max_tokens = max(view.max_tokens or 0, view.max_completion_tokens or 0) or None
+    ctx.temperature = view.temperature
     ctx.forward, ctx.options = req.client_headers(openai_chat.FORWARD_HEADERS)
     await serve(gw, ctx, send, req.receive)
 
@@ -34,6 +35,7 @@ async def provider_chat_completions(gw: Gateway, req: HttpRequest, send: Any) ->
     ctx = req.ctx
     ctx.client, ctx.body, ctx.model, ctx.stream = openai_chat, body, view.model, bool(view.stream)
     ctx.max_tokens = max(view.max_tokens or 0, view.max_completion_tokens or 0) or None
+    ctx.temperature = view.temperature
     ctx.forward, ctx.options = req.client_headers(openai_chat.FORWARD_HEADERS)
     await serve(gw, ctx, send, req.receive, route_model=pinned_model(gw, req.path_params["provider"], view.model))
 

@@ -42,7 +42,7 @@ async def _serve(
 ) -> None:
     ctx = req.ctx
     ctx.client, ctx.body, ctx.request = fmt, body, creq
-    ctx.model, ctx.stream, ctx.max_tokens = creq.model, creq.stream, creq.max_tokens
+    ctx.model, ctx.stream, ctx.max_tokens, ctx.temperature = creq.model, creq.stream, creq.max_tokens, creq.temperature
     ctx.forward, ctx.options = req.client_headers(fmt.FORWARD_HEADERS)
     await serve(gw, ctx, send, req.receive, make_encoder, model_in_body)
 
