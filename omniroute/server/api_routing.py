@@ -16,6 +16,7 @@ from typing import Any
 
 import msgspec
 
+from omniroute.cache.config import COMBO_SECTIONS, merge
 from omniroute.errors import ErrorKind, GatewayError
 from omniroute.gateway import Gateway
 from omniroute.inputs import parse, require
@@ -95,6 +96,8 @@ def check_combo(gw: Gateway, combo: Combo) -> None:
     require(combo.strategy in Strategy._value2member_map_, "strategy",
             f"must be one of {', '.join(s.value for s in Strategy)}")
     require(bool(combo.models), "models", "must list at least one target")
+    if "cache" in combo.config:  # per-combo cache settings (docs/caching.md)
+        merge({}, combo.config["cache"], "config.cache.", COMBO_SECTIONS)
     registry = gw.registry
     combos = {c.name: c for c in registry.combos.values() if c.id != combo.id}
     require(combo.name not in combos, "name", f"is already the name of another combo ('{combo.name}')")
