@@ -146,7 +146,7 @@ def load_file(path: str | Path) -> dict[str, Any]:
         raise GatewayError(ErrorKind.INVALID_REQUEST, f"cannot read config file {path}: {exc.strerror}") from None
     except tomllib.TOMLDecodeError as exc:
         raise GatewayError(ErrorKind.INVALID_REQUEST, f"config file {path} is not valid TOML: {exc}") from None
-    unknown = set(data) - {"server", "providers", "provider_nodes", "aliases"}
+    unknown = set(data) - {"server", "providers", "provider_nodes", "aliases", "cache"}
     if unknown:
         raise GatewayError(ErrorKind.INVALID_REQUEST, f"config: unknown section(s) {sorted(unknown)}")
     server = data.get("server", {})

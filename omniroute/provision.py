@@ -1,5 +1,9 @@
-"""Provision the store from the config file's ``[[providers]]``, ``[[provider_nodes]]`` and
-``[aliases]`` (run once by ``omniroute serve`` before the workers start).
+"""Provision the store from the config file's ``[[providers]]``, ``[[provider_nodes]]``,
+``[aliases]`` and ``[cache]`` (run once by ``omniroute serve`` before the workers start).
+
+``[cache]`` (sections ``exact``, ``semantic``, ``idempotency``, keys snake_case or camelCase)
+is merged into the stored cache settings (``PUT /api/cache/config``'s document): the keys the
+file names win at each start, the others keep what the API stored.
 
 Entries are validated exactly like the management API's bodies (``omniroute.inputs``), and
 errors name the config path (``config providers[1].baseUrl: ...``). Records from the file
@@ -14,6 +18,7 @@ from __future__ import annotations
 import hashlib
 from typing import Any, TypeVar
 
+from omniroute.cache.config import merge
 from omniroute.errors import ErrorKind, GatewayError
 from omniroute.inputs import ConnectionInput, NodeInput, connection_record, node_record, parse
 from omniroute.providers.specs import SPECS, node_spec
@@ -65,4 +70,10 @@ def provision(store: Store, data: dict[str, Any]) -> dict[str, int]:
     aliases = data.get("aliases", {})
     for i, (alias, model) in enumerate(aliases.items()):  # globs apply in file order, before the API's
         store.put("aliases", alias, Alias(alias, str(model), float(i)))
+    if "cache" in data:
+        cache = {section: _camel(values) for section, values in data["cache"].items()}
+        try:
+            store.put_setting("cache", merge(store.setting("cache"), cache))
+        except GatewayError as err:
+            raise GatewayError(ErrorKind.INVALID_REQUEST, f"config cache.{err.message}", param=err.param) from None
     return {"providers": len(conns), "provider_nodes": len(nodes), "aliases": len(aliases)}
