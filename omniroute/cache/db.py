@@ -135,7 +135,7 @@ def _open(path: Path, map_size: int) -> lmdb.Environment:
           "sync": False, "metasync": False}
     try:
         return lmdb.open(str(path), **kw)
-    except lmdb.Error as exc:
+    except (lmdb.InvalidError, lmdb.CorruptedError, lmdb.VersionMismatchError, lmdb.PanicError) as exc:
         log.warning("cache at %s is unreadable (%s): starting it afresh", path, exc)
         shutil.rmtree(path, ignore_errors=True)
         path.mkdir(parents=True)

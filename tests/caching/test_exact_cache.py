@@ -160,3 +160,32 @@ def test_stats_count_hits_and_misses_of_every_worker(cached: RunningGateway) -> 
     assert (after["hits"] - before["hits"], after["misses"] - before["misses"]) == (5, 1)
     assert after["entries"] == before["entries"] + 1 and after["bytes"] > before["bytes"]
     assert 0 < after["hitRate"] <= 1
+
+
+def test_delete_clears_every_worker(cached: RunningGateway, cache_mocks: dict[str, Any]) -> None:
+    q = unique()
+    chat(cached, q)
+    assert {chat(cached, q).headers["x-omniroute-cache"] for _ in range(6)} == {"HIT"}  # in both workers' memory
+    cleared = cached.api("DELETE", "/api/cache")
+    assert cleared.status_code == 200 and cleared.json()["exact"]["entries"] == 0
+    before = calls(cache_mocks)
+    assert chat(cached, q).headers["x-omniroute-cache"] == "MISS"
+    assert calls(cache_mocks) == before + 1
+
+
+def test_eviction_at_the_entries_bound(cached: RunningGateway, cache_mocks: dict[str, Any]) -> None:
+    """Runs last in this module: it lowers the global bound (and keeps answers out of the
+    workers' memory, so LMDB alone answers), then puts both back."""
+    small = {"exact": {"maxEntries": 2, "memoryEntries": 0}}
+    assert cached.api("PUT", "/api/cache/config", small).json()["exact"]["maxEntries"] == 2
+    try:
+        first, second, third = unique(), unique(), unique()
+        for q in (first, second, third):
+            assert chat(cached, q).headers["x-omniroute-cache"] == "MISS"
+        assert cache_stats(cached)["exact"]["entries"] == 2
+        before = calls(cache_mocks)
+        assert [chat(cached, q).headers["x-omniroute-cache"] for q in (third, second)] == ["HIT", "HIT"]
+        assert chat(cached, first).headers["x-omniroute-cache"] == "MISS"  # the least recently used went
+        assert calls(cache_mocks) == before + 1
+    finally:
+        cached.api("PUT", "/api/cache/config", {"exact": {"maxEntries": 10000, "memoryEntries": 1000}})
