@@ -42,5 +42,5 @@ def test_combo_overrides_apply_over_the_document() -> None:
     over = merge({}, {"exact": {"onlyDeterministic": False}}, "config.cache.", COMBO_SECTIONS)
     config = effective({"exact": {"ttlS": 10}}, over)
     assert (config.exact.ttl_s, config.exact.only_deterministic) == (10, False)
-    with pytest.raises(GatewayError, match="config.cache.idempotency"):
+    with pytest.raises(GatewayError, match=r"config\.cache\.idempotency"):
         merge({}, {"idempotency": {"windowMs": 1}}, "config.cache.", COMBO_SECTIONS)
