@@ -14,6 +14,13 @@ gateway's added p50/p99 (gateway minus direct, same run); plus idle RSS per work
 peak RSS of the gateway process tree. Needs ``nginx`` and ``wrk`` (Debian packages).
 Results: a markdown table on stdout and a JSON file in ``--out``.
 
+Cache modes (docs/caching.md): ``hit`` sends one deterministic body (``temperature`` 0) over and
+over — every request after the first is an exact-cache hit; ``miss`` sends deterministic bodies
+made unique per request by the wrk script (each is looked up, misses, and is stored). The
+other modes send ``temperature`` 0.2: not eligible, the cache says BYPASS without decoding.
+``--cache-off`` starts a second gateway (variant ``cacheoff``) whose cache and idempotency are
+switched off through ``PUT /api/cache/config``: the same build, with and without the cache.
+
 ``--with FLAGS`` starts a second gateway with those extra ``omniroute serve`` flags beside the
 default one and measures both in every row (variant ``default`` and ``with``), interleaved in
 the same run: how a feature that is switched on costs against the same build with it off.
@@ -156,15 +163,20 @@ def run(args: argparse.Namespace) -> dict:
     mock = f"http://127.0.0.1:{mock_port}"
     nginx = start_nginx(work / "nginx", mock_port)
     variants = {"default": []} | ({"with": args.with_flags.split()} if args.with_flags else {})
+    if args.cache_off:
+        variants["cacheoff"] = []
     gateways: dict[str, tuple[str, subprocess.Popen[bytes]]] = {}
     try:
         for name, flags in variants.items():
             port = free_port()
             gateways[name] = (f"http://127.0.0.1:{port}", start_gateway(port, work / name, args.workers, flags))
         wait_http(mock + "/v1/models")
-        for url, _proc in gateways.values():
+        for name, (url, _proc) in gateways.items():
             wait_http(url + "/api/monitoring/health")
             wire(url, mock)
+            if name == "cacheoff":
+                off = {"exact": {"enabled": False}, "idempotency": {"windowMs": 0}}
+                httpx.put(f"{url}/api/cache/config", json=off).raise_for_status()
         time.sleep(1.0)
         idle_total, idle_workers = tree_rss_kb(gateways["default"][1].pid)
         rows = measure(args, work, mock, {name: (url, p.pid) for name, (url, p) in gateways.items()})
@@ -199,6 +211,12 @@ MODES: dict[str, tuple[str, str, str, dict]] = {
             "max_tokens": 256,
         },
     ),
+    # the exact cache: one deterministic body (all hits after the first), and unique ones (all misses)
+    "hit": ("mock", "/v1", "/v1/chat/completions", {**REQUEST, "temperature": 0, "stream": False}),
+    "miss": ("mock", "/v1", "/v1/chat/completions", {**REQUEST, "temperature": 0, "stream": False,
+                                                      "messages": [*REQUEST["messages"][:1], {
+                                                          "role": "user", "content": "Question @@N@@: "
+                                                          + REQUEST["messages"][1]["content"]}]}),
 }
 
 
@@ -257,8 +275,11 @@ def main() -> None:
     parser.add_argument("--duration", type=int, default=8, help="seconds per measurement")
     parser.add_argument("--conns", type=lambda s: [int(x) for x in s.split(",")], default=[1, 16, 64])
     parser.add_argument("--workers", type=int, default=None, help="gateway workers (default: one per core)")
-    parser.add_argument("--modes", type=lambda s: s.split(","), default=list(MODES), help=",".join(MODES))
+    parser.add_argument("--modes", type=lambda s: s.split(","), default=["nonstream", "stream", "translated"],
+                        help=",".join(MODES))
     parser.add_argument("--out", type=Path, default=HERE / "results")
+    parser.add_argument("--cache-off", action="store_true",
+                        help="also measure a gateway with the cache and idempotency switched off")
     parser.add_argument("--with", dest="with_flags", default="",
                         help='serve flags of a second gateway measured beside the default, e.g. "--log-level info"')
     args = parser.parse_args()

@@ -1,20 +1,32 @@
 -- wrk script for bench/overhead.py: POST one chat body, report latency percentiles as JSON.
 -- Environment: BODY_FILE (request body path), RESULT_FILE (where done() appends a JSON line).
 -- The first non-2xx answer's status is kept per thread and reported, to explain any errors.
+-- A body holding "@@N@@" gets a number unique to the request there (a cache miss every time).
 local f = assert(io.open(os.getenv("BODY_FILE"), "r"))
 wrk.method = "POST"
 wrk.body = f:read("*a")
 f:close()
+local unique = string.find(wrk.body, "@@N@@", 1, true) ~= nil
 wrk.headers["Content-Type"] = "application/json"
 wrk.headers["Authorization"] = "Bearer bench"
 
 local threads = {}
 function setup(thread)
   table.insert(threads, thread)
+  thread:set("tid", #threads)
 end
 
 function init(args)
   bad_status = 0
+  count = 0
+end
+
+if unique then
+  request = function()
+    count = count + 1
+    local body = string.gsub(wrk.body, "@@N@@", tid .. "-" .. count .. "-" .. math.random(1, 1000000000), 1)
+    return wrk.format(nil, nil, nil, body)
+  end
 end
 
 function response(status, headers, body)

@@ -29,6 +29,8 @@ import logging
 import time
 from typing import TYPE_CHECKING, Any
 
+import xxhash
+
 from omniroute.cache.config import CacheConfig
 from omniroute.cache.db import Prompt
 from omniroute.cache.keys import UNCACHED_STOPS, cacheable, exact_key, semantic_key
@@ -47,6 +49,7 @@ NO_CACHE = b"x-omniroute-no-cache"
 BYPASS_HEADER = (CACHE, b"BYPASS")
 TRUE = (b"true", b"1", b"yes")
 LEASE_S = 600.0  # a leader's claim when the request has no deadline
+SEEN = 4096  # bodies whose keys a worker remembers
 
 
 class Pending:
@@ -67,6 +70,9 @@ class CacheHook(Hook):
 
     def __init__(self, cache: CacheRuntime) -> None:
         self.cache = cache
+        #: (format, route, model, xxh3 of the raw body) → exact key: a body seen before is not
+        #: decoded again (the same bytes to the same route make the same canonical request)
+        self.seen: dict[tuple[str | None, str, str, bytes], bytes] = {}
 
     async def pre(self, ctx: RequestContext) -> Response | None:
         route = ctx.route
@@ -75,13 +81,19 @@ class CacheHook(Hook):
             ctx.cache = "bypass"
             ctx.response_headers.append(BYPASS_HEADER)
             return None
-        req = ctx.canonical()
-        if not cacheable(req):
-            ctx.cache = "bypass"
-            ctx.response_headers.append(BYPASS_HEADER)
-            return None
         served = f"combo:{route.combo}" if route.combo is not None else route.first.key
-        key = exact_key(req, served)
+        seen = (ctx.client_format, served, ctx.model, xxhash.xxh3_128_digest(ctx.body))
+        key = self.seen.get(seen)
+        if key is None:  # a body not seen before: decode it and key the canonical request
+            req = ctx.canonical()
+            if not cacheable(req):
+                ctx.cache = "bypass"
+                ctx.response_headers.append(BYPASS_HEADER)
+                return None
+            key = exact_key(req, served)
+            if len(self.seen) >= SEEN:
+                self.seen.clear()
+            self.seen[seen] = key
         exact = self.cache.exact
         if config.exact.enabled:
             answer = exact.get(key, time.time())
@@ -89,7 +101,7 @@ class CacheHook(Hook):
                 return self._hit(ctx, answer, b"exact")
         pending = Pending(key, config.exact.ttl_s)
         if config.semantic.enabled:
-            found = await self._semantic(ctx, req, served, config, pending)
+            found = await self._semantic(ctx, ctx.canonical(), served, config, pending)
             if found is not None:
                 return found
         return await self._fly(ctx, pending)
