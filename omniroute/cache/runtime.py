@@ -158,9 +158,13 @@ class CacheRuntime:
             self._save_later()
 
     def _save_later(self) -> None:
+        """Save the index file in the embedder's thread; the index takes no changes meanwhile."""
         index = self.index
-        if index is not None and index.changed and self.building is not None and self.building.done():
-            asyncio.get_running_loop().run_in_executor(self.embedder.pool, index.save)
+        if index is None or not index.changed or index.saving or self.building is None or not self.building.done():
+            return
+        index.saving = True
+        future = asyncio.get_running_loop().run_in_executor(self.embedder.pool, index.save)
+        future.add_done_callback(lambda _f: index.saved())
 
     # -- management -------------------------------------------------------------------------
     def stats(self) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""The semantic cache's vector index: hnswlib (cosine) over prompt embeddings, one per worker.
+"""The semantic cache's vector index: prompt embeddings by exact part, one copy per worker.
 
 LMDB's ``semantic`` database is the source of truth (exact-part hash, answer key, expiry and
 the embedding itself, under an id that only grows); each worker holds an hnswlib index built
@@ -9,12 +9,17 @@ another process. Removals (TTL, the ``maxEntries`` bound, ``DELETE /api/cache``)
 LMDB; a worker notices a removed prompt when a lookup finds it, marks it deleted in its copy
 and looks again.
 
+Each exact part is searched on its own (``groups``: a flat matrix while small, an hnswlib
+graph once large), so a lookup never wades through other conversations' prompts.
+
 =========================  ============================================================
-on disk                    ``semantic.hnsw`` next to the cache's LMDB files, with
-                           ``semantic.json`` (dimension, last id, generation, embedder,
-                           the file's xxh3 checksum); written atomically (temp file +
-                           rename) by a worker whose copy changed, every minute and at
-                           shutdown
+on disk                    ``semantic.hnsw`` next to the cache's LMDB files — every
+                           part's vectors (flat parts) or hnswlib index (graphs), one
+                           after the other — with ``semantic.json`` (dimension, last
+                           id, generation, embedder, each part's labels and place in
+                           the file, the file's xxh3 checksum); written atomically
+                           (temp file + rename) by a worker whose copy changed, every
+                           minute and at shutdown
 at start                   the file is loaded when its checksum, dimension, embedder and
                            generation match and its last id is not ahead of LMDB; then the
                            prompts after it are added. A missing, corrupt or stale file is
@@ -30,68 +35,51 @@ import importlib
 import json
 import logging
 import os
+import tempfile
+from pathlib import Path
 from typing import Any
 
 import xxhash
 
 from omniroute.cache.db import DECODE_PROMPT, ENCODE, CacheDB, Prompt, seq_key
+from omniroute.cache.groups import FLAT_MAX, Flat, Graph
 
 log = logging.getLogger("omniroute.cache")
-SPACE = "cosine"
-M, EF_CONSTRUCTION, EF = 16, 100, 64
 
 
 class SemanticIndex:
-    __slots__ = (
-        "changed",
-        "db",
-        "dim",
-        "embedder",
-        "generation",
-        "index",
-        "last_id",
-        "np",
-        "parts",
-        "path",
-        "size_hint",
-        "source",
-    )
+    __slots__ = ("changed", "db", "deferred", "dim", "embedder", "generation", "groups", "hnswlib", "last_id", "np",
+                 "parts", "path", "saving", "source")
 
     def __init__(self, db: CacheDB, embedder: str, generation: int) -> None:
         self.db = db
         self.embedder = embedder
         self.generation = generation
         self.path = db.path / "semantic.hnsw"
-        self.index: Any = None
+        self.groups: dict[int, Flat | Graph] = {}  # exact part → its prompts
+        self.parts: dict[int, int] = {}  # label → exact part
         self.dim = 0
         self.last_id = 0
-        self.parts: dict[int, int] = {}  # label → exact-part hash
         self.source = "empty"  # how the copy came to be: loaded, rebuilt, empty
         self.changed = False
-        self.size_hint = 1024
         self.np: Any = None
+        self.hnswlib: Any = None
+        self.saving = False  # a save runs in a thread: changes wait for it (hnswlib reads meanwhile)
+        self.deferred: list[int] = []  # labels to forget once it is done
 
     # -- building -------------------------------------------------------------------------
     def build(self, dim: int) -> None:
         """Load the file or rebuild from LMDB (blocking: call it in a thread)."""
         self.np = importlib.import_module("numpy")
+        self.hnswlib = importlib.import_module("hnswlib")
         self.dim = dim
         if not self._load():
             self._rebuild()
         self.catch_up()
 
-    def _new(self, capacity: int) -> Any:
-        hnswlib = importlib.import_module("hnswlib")
-        index = hnswlib.Index(space=SPACE, dim=self.dim)
-        index.init_index(max_elements=max(capacity, 1024), ef_construction=EF_CONSTRUCTION, M=M,
-                         allow_replace_deleted=True)
-        index.set_ef(EF)
-        return index
-
     def _load(self) -> bool:
-        meta_path = self.path.with_suffix(".json")
         try:
-            meta = json.loads(meta_path.read_text())
+            meta = json.loads(self.path.with_suffix(".json").read_text())
             data = self.path.read_bytes()
         except (OSError, ValueError):
             return False
@@ -101,29 +89,46 @@ class SemanticIndex:
             log.info("semantic index %s does not match the cache: rebuilding it", self.path)
             return False
         try:
-            index = self._new(1)
-            capacity = max(meta.get("capacity", 0), 1024)
-            index.load_index(str(self.path), max_elements=capacity, allow_replace_deleted=True)
-            index.set_ef(EF)
-        except (RuntimeError, ValueError) as exc:
+            groups = {part: self._thaw(kind, labels, data[at : at + size], capacity)
+                      for part, kind, labels, at, size, capacity in meta["groups"]}
+        except (RuntimeError, ValueError, KeyError, TypeError) as exc:
             log.warning("semantic index %s did not load (%s): rebuilding it", self.path, exc)
             return False
-        self.index, self.parts, self.last_id = index, {int(k): v for k, v in meta["parts"].items()}, meta["lastId"]
-        for label in set(index.get_ids_list()) - set(self.parts):
-            index.mark_deleted(label)
+        self.groups, self.last_id = groups, meta["lastId"]
+        self.parts = {label: part for part, group in groups.items() for label in group.labels}
         self.source = "loaded"
         return True
+
+    def _thaw(self, kind: str, labels: list[int], blob: bytes, capacity: int) -> Flat | Graph:
+        if kind == Flat.kind:
+            matrix = self.np.frombuffer(blob, dtype=self.np.float32).reshape(len(labels), self.dim).copy()
+            return Flat(self.np, self.dim, list(labels), matrix)
+        graph = Graph.new(self.hnswlib, self.dim, 1)
+        with tempfile.NamedTemporaryFile(dir=self.db.path, prefix=".thaw-") as tmp:
+            tmp.write(blob)
+            tmp.flush()
+            graph.index.load_index(tmp.name, max_elements=capacity, allow_replace_deleted=True)
+        graph.index.set_ef(64)
+        graph.labels = set(labels)
+        for label in set(graph.index.get_ids_list()) - graph.labels:
+            graph.index.mark_deleted(label)
+        return graph
 
     def _rebuild(self) -> None:
         with self.db.read() as txn:
             rows = [(seq_key.unpack(bytes(k))[0], DECODE_PROMPT(v)) for k, v in txn.cursor(db=self.db.semantic)]
             top = self.db.counter("semId", txn)
-        self.index = self._new(len(rows) * 2)
-        self.parts = {}
-        if rows:
-            vectors = self.np.stack([self.np.frombuffer(p.vector, dtype=self.np.float32) for _id, p in rows])
-            self.index.add_items(vectors, [i for i, _p in rows])
-            self.parts = {i: p.part for i, p in rows}
+        by_part: dict[int, list[tuple[int, Prompt]]] = {}
+        for label, prompt in rows:
+            if len(prompt.vector) == self.dim * 4:
+                by_part.setdefault(prompt.part, []).append((label, prompt))
+        self.groups, self.parts = {}, {}
+        for part, members in by_part.items():
+            labels = [label for label, _p in members]
+            matrix = self.np.stack([self.np.frombuffer(p.vector, dtype=self.np.float32) for _l, p in members])
+            flat = Flat(self.np, self.dim, labels, matrix)
+            self.groups[part] = flat if len(flat) <= FLAT_MAX else Graph.of(self.hnswlib, flat, self.dim)
+            self.parts.update(dict.fromkeys(labels, part))
         self.last_id = top
         self.source = "rebuilt" if rows or self.path.exists() else "empty"
         self.changed = True
@@ -131,7 +136,7 @@ class SemanticIndex:
     def catch_up(self) -> None:
         """Add the prompts other workers stored since this copy's last id."""
         top = self.db.counter("semId")
-        if top <= self.last_id or self.index is None:
+        if top <= self.last_id or self.np is None or self.saving:
             return
         with self.db.read() as txn:
             cursor = txn.cursor(db=self.db.semantic)
@@ -145,30 +150,25 @@ class SemanticIndex:
     def _add(self, label: int, prompt: Prompt) -> None:
         if len(prompt.vector) != self.dim * 4 or label in self.parts:
             return
-        index = self.index
-        if index.get_current_count() >= index.get_max_elements():
-            index.resize_index(index.get_max_elements() * 2)
-        index.add_items(self.np.frombuffer(prompt.vector, dtype=self.np.float32)[None, :], [label],
-                        replace_deleted=True)
+        vector = self.np.frombuffer(prompt.vector, dtype=self.np.float32)
+        group = self.groups.get(prompt.part)
+        if group is None:
+            group = self.groups[prompt.part] = Flat(self.np, self.dim)
+        elif isinstance(group, Flat) and len(group) >= FLAT_MAX:
+            group = self.groups[prompt.part] = Graph.of(self.hnswlib, group, self.dim)
+        group.add(label, vector)
         self.parts[label] = prompt.part
         self.changed = True
 
     # -- lookups ----------------------------------------------------------------------------
     def nearest(self, vector: Any, part: int) -> tuple[int, float] | None:
         """(label, cosine similarity) of the closest stored prompt with the same exact part."""
-        if self.index is None or not self.parts:
-            return None
-        parts = self.parts
-        try:
-            labels, distances = self.index.knn_query(vector, k=1, num_threads=1,
-                                                     filter=lambda label: parts.get(label) == part)
-        except RuntimeError:  # nothing with this exact part
-            return None
-        return int(labels[0][0]), 1.0 - float(distances[0][0])
+        group = self.groups.get(part)
+        return group.nearest(vector) if group is not None else None
 
     def answer_of(self, label: int, now: float) -> bytes | None:
         """The answer key of prompt ``label`` while it is stored and fresh; a prompt gone from
-        LMDB is marked deleted in this copy."""
+        LMDB is forgotten by this copy."""
         with self.db.read() as txn:
             raw = txn.get(seq_key.pack(label), db=self.db.semantic)
         prompt = DECODE_PROMPT(raw) if raw is not None else None
@@ -178,8 +178,15 @@ class SemanticIndex:
         return None
 
     def forget(self, label: int) -> None:
-        if self.parts.pop(label, None) is not None:
-            self.index.mark_deleted(label)
+        if self.saving:
+            self.deferred.append(label)
+            return
+        part = self.parts.pop(label, None)
+        if part is not None:
+            group = self.groups[part]
+            group.remove(label)
+            if not len(group):
+                del self.groups[part]
             self.changed = True
 
     # -- writes -----------------------------------------------------------------------------
@@ -205,18 +212,38 @@ class SemanticIndex:
 
     def save(self) -> None:
         """Write the copy atomically when it changed (blocking: call it in a thread)."""
-        if self.index is None or not self.changed:
+        if self.np is None or not self.changed:
             return
         self.changed = False
         tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}")
-        self.index.save_index(str(tmp))
+        groups, at = [], 0
+        with tmp.open("wb") as out:
+            for part, group in list(self.groups.items()):
+                blob = group.dump() if isinstance(group, Flat) else self._freeze(group)
+                out.write(blob)
+                capacity = group.index.get_max_elements() if isinstance(group, Graph) else 0
+                labels = group.labels if isinstance(group, Flat) else sorted(group.labels)
+                groups.append([part, group.kind, labels, at, len(blob), capacity])
+                at += len(blob)
         meta = {"dim": self.dim, "embedder": self.embedder, "generation": self.generation, "lastId": self.last_id,
-                "capacity": self.index.get_max_elements(), "parts": {str(k): v for k, v in self.parts.items()},
-                "checksum": xxhash.xxh3_64_hexdigest(tmp.read_bytes())}
+                "groups": groups, "checksum": xxhash.xxh3_64_hexdigest(tmp.read_bytes())}
         meta_tmp = self.path.with_name(f".semantic.json.{os.getpid()}")
         meta_tmp.write_text(json.dumps(meta))
         os.replace(tmp, self.path)
         os.replace(meta_tmp, self.path.with_suffix(".json"))
+
+    def saved(self) -> None:
+        """A save in a thread ended (on the event loop): apply what waited for it."""
+        self.saving = False
+        deferred, self.deferred = self.deferred, []
+        for label in deferred:
+            self.forget(label)
+        self.catch_up()
+
+    def _freeze(self, graph: Graph) -> bytes:
+        with tempfile.NamedTemporaryFile(dir=self.db.path, prefix=".freeze-") as tmp:
+            graph.index.save_index(tmp.name)
+            return Path(tmp.name).read_bytes()
 
     @property
     def size(self) -> int:
