@@ -17,6 +17,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -54,6 +55,7 @@ class CacheRuntime:
         self.sem_hits = 0
         self.sem_lookups = 0
         self.timer: asyncio.TimerHandle | None = None
+        self.threads = ThreadPoolExecutor(max_workers=1, thread_name_prefix="omniroute-index")  # builds, saves
         self.last_save = self.last_sweep = time.monotonic()
 
     # -- configuration ----------------------------------------------------------------------
@@ -113,7 +115,7 @@ class CacheRuntime:
     async def _build(self, index: SemanticIndex) -> None:
         try:
             dim = await self.embedder.dimension()
-            await asyncio.get_running_loop().run_in_executor(self.embedder.pool, index.build, dim)
+            await asyncio.get_running_loop().run_in_executor(self.threads, index.build, dim)
         except Exception as exc:
             self.failure = self.failure or f"the semantic index could not be built: {exc}"
             log.warning("semantic cache unavailable: %s", self.failure)
@@ -163,7 +165,7 @@ class CacheRuntime:
         if index is None or not index.changed or index.saving or self.building is None or not self.building.done():
             return
         index.saving = True
-        future = asyncio.get_running_loop().run_in_executor(self.embedder.pool, index.save)
+        future = asyncio.get_running_loop().run_in_executor(self.threads, index.save)
         future.add_done_callback(lambda _f: index.saved())
 
     # -- management -------------------------------------------------------------------------
@@ -199,7 +201,9 @@ class CacheRuntime:
             self.timer.cancel()
         try:
             self.exact.flush(time.time())
+            self.threads.shutdown(wait=True, cancel_futures=True)  # a save under way ends first
             if self.index is not None and self.building is not None and self.building.done():
+                self.index.saving = False
                 self.index.save()
         finally:
             if self.embedder is not None:

@@ -10,7 +10,6 @@ speaks. A row of another format cannot embed this way: the semantic cache then s
 from __future__ import annotations
 
 import importlib
-from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 import msgspec
@@ -38,7 +37,6 @@ class RemoteEmbedder:
     def __init__(self, gw: Gateway, model: str) -> None:
         self.gw = gw
         self.name = model
-        self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="omniroute-index")
         self.np: Any = importlib.import_module("numpy")
 
     async def dimension(self) -> int:
@@ -75,4 +73,4 @@ class RemoteEmbedder:
         return vector / norm if norm else vector
 
     def close(self) -> None:
-        self.pool.shutdown(wait=False, cancel_futures=True)
+        pass
