@@ -117,3 +117,26 @@ def test_the_index_is_rebuilt_from_lmdb(damage: str, semantic: tuple[RunningGate
         again.stop()
         semantic_restart = start(data, cache_mocks, first=False)
         gw.__dict__.update(semantic_restart.__dict__)  # the module's gateway lives on
+
+
+def test_a_connected_embedding_model_embeds(tmp_path: Path, cache_mocks: dict[str, Any]) -> None:
+    """``"embedder": "provider/model"``: the gateway asks the model through its own upstream
+    client (the mock embeds a bag of words: the same words in another order are identical)."""
+    mock = cache_mocks["openai"]
+    gw = RunningGateway(tmp_path, "--workers", "2")
+    try:
+        gw.add_openai_upstream(mock.base_url)
+        config = {"semantic": {"enabled": True, "embedder": "mock/text-embed", "threshold": 0.99}}
+        assert gw.api("PUT", "/api/cache/config", config).json()["semantic"]["embedder"] == "mock/text-embed"
+        embedded = sum(p.endswith("/embeddings") for p in mock.paths)
+        chats = sum(p.endswith("/chat/completions") for p in mock.paths)
+        assert ask(gw, "What is the capital of Spain?").headers["x-omniroute-cache"] == "MISS"
+        hits = [ask(gw, "the capital of Spain is what?") for _ in range(3)]
+        assert {h.headers["x-omniroute-cache-match"] for h in hits} == {"semantic; similarity=1.000"}
+        assert ask(gw, "What is the capital of Portugal?").headers["x-omniroute-cache"] == "MISS"
+        assert sum(p.endswith("/chat/completions") for p in mock.paths) == chats + 2
+        assert sum(p.endswith("/embeddings") for p in mock.paths) >= embedded + 5
+        stats = gw.api("GET", "/api/cache").json()["semanticCache"]
+        assert (stats["available"], stats["embedder"]) == (True, "mock/text-embed")
+    finally:
+        gw.stop()

@@ -8,7 +8,8 @@ factory        what the hook does
                upstream is asked
 ``recorder``   post, ``needs_answer``: appends one JSON line per model request to
                the file named by ``$HOOK_LOG`` (served model, status of the last
-               attempt, usage, text, error kind, whether the client left)
+               attempt, usage, text, error kind, whether the client left, the cache
+               outcome)
 ``failing``    post: raises (the answer and the other post-hooks must not suffer)
 =============  ===================================================================
 """
@@ -56,7 +57,7 @@ class Recorder(Hook):
             "usage": [usage.input_tokens, usage.output_tokens] if usage else None,
             "text": text_of(ctx.response.content) if ctx.response else None,
             "error": ctx.error.kind.value if ctx.error else None, "disconnected": ctx.disconnected,
-            "firstByte": ctx.first_byte > 0, "upstreamMs": ctx.upstream_ms,
+            "firstByte": ctx.first_byte > 0, "upstreamMs": ctx.upstream_ms, "cache": ctx.cache,
         }
         with open(self.path, "a") as out:
             out.write(json.dumps(record) + "\n")

@@ -17,6 +17,7 @@ model               behaviour
                     not a tool result (finish ``tool_calls``), ``reasoning_content``
                     before the answer when ``reasoning_effort`` is set, and the first two
                     words with finish ``length`` when max tokens ≤ 16
+(embeddings)        ``POST /v1/embeddings`` answers a bag-of-words vector (``embeddings``)
 ``overload``        streams two chunks, then ``data: {"error": ...}`` ("mock
                     overloaded"), as OpenAI-compatible servers fail mid-stream
 ==================  ============================================================
@@ -38,6 +39,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
+import zlib
 from typing import Any
 
 from aiohttp import web
@@ -148,6 +151,7 @@ class OpenAIUpstream(MockServer):
     def routes(self, app: web.Application) -> None:
         app.router.add_post("/v1/chat/completions", self.chat)
         app.router.add_get("/v1/models", self.models)
+        app.router.add_post("/v1/embeddings", self.embeddings)
 
     @property
     def base_url(self) -> str:
@@ -158,6 +162,18 @@ class OpenAIUpstream(MockServer):
         if request.headers.get("Authorization") != "Bearer sk-upstream":
             return web.json_response({"error": {"message": "bad upstream key"}}, status=401)
         return web.json_response({"object": "list", "data": [{"id": "gpt-4o-mini"}, {"id": "gpt-4o"}]})
+
+    async def embeddings(self, request: web.Request) -> web.Response:
+        """``POST /v1/embeddings``: a bag of words hashed into 64 dimensions (the same words, in
+        any order or case, embed the same; other words point elsewhere)."""
+        body = await self.record(request)
+        text = body["input"] if isinstance(body["input"], str) else body["input"][0]
+        vector = [0.0] * 64
+        for word in re.findall(r"[a-z]+", text.lower()):
+            vector[zlib.crc32(word.encode()) % 64] += 1.0
+        return web.json_response({"object": "list", "model": body["model"], "usage": {"prompt_tokens": 3,
+                                  "total_tokens": 3}, "data": [{"object": "embedding", "index": 0,
+                                                                 "embedding": vector}]})
 
     async def chat(self, request: web.Request) -> web.StreamResponse:
         body = await self.record(request)
