@@ -1,10 +1,10 @@
 """The cache's LMDB environment (``data_dir/cache``), shared by every worker.
 
 Opened like the runtime environment: without fsync at commit (a write transaction costs
-microseconds, commits reach the page cache at once so every worker sees them), and with a
-writable memory map (a commit writes no pages through syscalls: a miss's store took ~40 µs
-less in ``bench/cache_path.py``). It holds nothing an operator configured: when it is
-unreadable it is started afresh.
+microseconds, commits reach the page cache at once so every worker sees them). Not with a
+writable memory map: that would save ~9 µs a write transaction, but LMDB then sizes the file
+to the whole map (a sparse file of gigabytes in the data dir). It holds nothing an operator
+configured: when it is unreadable it is started afresh.
 
 =============  =========================  ================================================
 database       key                        value
@@ -134,7 +134,7 @@ class CacheDB:
 def _open(path: Path, map_size: int) -> lmdb.Environment:
     path.mkdir(parents=True, exist_ok=True)
     kw = {"map_size": map_size, "max_dbs": len(DATABASES) + 2, "subdir": True, "max_readers": 256,
-          "sync": False, "metasync": False, "writemap": True}
+          "sync": False, "metasync": False}
     try:
         return lmdb.open(str(path), **kw)
     except (lmdb.InvalidError, lmdb.CorruptedError, lmdb.VersionMismatchError, lmdb.PanicError) as exc:
