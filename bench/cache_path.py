@@ -27,12 +27,12 @@ sys.path.insert(0, str(HERE))
 from mock_upstream import completion_body  # noqa: E402
 from overhead import REQUEST  # noqa: E402
 
+from omniroute.answers import collect_answer  # noqa: E402
 from omniroute.cache.runtime import CacheRuntime  # noqa: E402
 from omniroute.caching.hook import CacheHook  # noqa: E402
 from omniroute.context import RequestContext  # noqa: E402
 from omniroute.formats import openai_chat  # noqa: E402
 from omniroute.formats.openai_chat.view import decode_chat_view  # noqa: E402
-from omniroute.pipeline import collect_answer  # noqa: E402
 
 
 class FakeRoute:

@@ -14,12 +14,12 @@ import time
 from typing import Any
 
 from omniroute.access_log import AccessLog
+from omniroute.answers import collect_answer
 from omniroute.config import Settings
 from omniroute.context import RequestContext
 from omniroute.errors import ErrorKind, GatewayError
 from omniroute.formats.registry import FORMATS
 from omniroute.gateway import Gateway
-from omniroute.pipeline import collect_answer
 from omniroute.relay import start
 from omniroute.server.auth import check_client, check_management, known_client
 from omniroute.server.http import JSON_HEADERS, HttpRequest

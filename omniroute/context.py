@@ -39,7 +39,7 @@ field                     set by
                           bytes as they were read (references, no copies)
 ``answered_by``           the pre-hook that answered, if one did
 ``response``              the canonical answer: set by a pre-hook that answered, or decoded
-                          from ``captured`` by ``pipeline.collect_answer`` for post-hooks
+                          from ``captured`` by ``answers.collect_answer`` for post-hooks
 ``cache``                 the cache hook: ``"hit"`` (exact or coalesced), ``"semantic"``,
                           ``"miss"`` or ``"bypass"`` (``None``: no cache looked); usage
                           records read it (a hit costs nothing)

@@ -42,20 +42,16 @@ from typing import Any, NamedTuple
 
 import msgspec
 
-from omniroute.canonical import Response
-from omniroute.canonical.assemble import Assembler, replay
+from omniroute.answers import collect_answer, send_answer  # collect_answer: still importable from here
 from omniroute.context import Attempt, RequestContext
 from omniroute.errors import ErrorKind, GatewayError
 from omniroute.formats import anthropic
-from omniroute.formats.framing import NDJSONDecoder, SSEDecoder
 from omniroute.formats.registry import FORMATS
 from omniroute.gateway import Gateway
 from omniroute.progress import Progress
 from omniroute.providers.fit import check_images
 from omniroute.providers.specs import ProviderSpec
 from omniroute.relay import (
-    JSON_HEADERS,
-    STREAM_HEADERS,
     clamp_max_tokens,
     deadline_error,
     prime,
@@ -63,7 +59,6 @@ from omniroute.relay import (
     relay_json,
     relay_stream,
     rewrite_model,
-    start,
 )
 from omniroute.routing.health import Blocked, falls_back, retry_after
 from omniroute.routing.policies import restrict, rewrite
@@ -73,6 +68,7 @@ from omniroute.translate import relay_translated_json, relay_translated_stream, 
 from omniroute.upstream import UPSTREAM_ERRORS, H1Response, map_exception
 
 Prepared = tuple[bytes, dict[str, str] | None]
+__all__ = ["attempt", "collect_answer", "guarded", "open_upstream", "resolve", "send_answer", "serve"]
 
 
 async def serve(gw: Gateway, ctx: RequestContext, send: Any, receive: Any,
@@ -377,47 +373,3 @@ async def _cancel_on_disconnect(receive: Any, task: asyncio.Task[Any], ctx: Requ
     if not ctx.expired:
         ctx.disconnected = True
         task.cancel()
-
-
-async def send_answer(send: Any, ctx: RequestContext, answer: Response,
-                      make_encoder: Callable[[], Any] | None = None) -> None:
-    """A pre-hook's answer in the client's format: one JSON body, or — for a streaming
-    request — told again as the client's own stream (usage included)."""
-    answer = msgspec.structs.replace(answer, model=ctx.model)
-    client = ctx.client
-    if not ctx.stream:
-        await send(start(ctx, JSON_HEADERS))
-        await send({"type": "http.response.body", "body": client.encode_response(answer)})
-        return
-    encoder = make_encoder() if make_encoder else client.StreamEncoder(ctx.model, ctx.canonical().include_usage)
-    body = b"".join(encoder.encode(event) for event in replay(answer))
-    progress = ctx.progress
-    if progress is not None and progress.comments and progress.pending:
-        await progress.flush()
-    ctx.first_byte = time.perf_counter()
-    await send(start(ctx, STREAM_HEADERS[client.FRAMING]))
-    await send({"type": "http.response.body", "body": body})
-
-
-def collect_answer(ctx: RequestContext) -> None:
-    """Assemble ``ctx.response`` from the captured upstream bytes (post-hooks, off the
-    request path): decoded by the served format's own decoders, usage included."""
-    if ctx.response is not None or not ctx.captured or ctx.upstream_format is None:
-        return
-    upstream = FORMATS[ctx.upstream_format]
-    if not ctx.stream:
-        ctx.response = upstream.decode_response(b"".join(ctx.captured))
-        return
-    framer = SSEDecoder() if upstream.FRAMING == "sse" else NDJSONDecoder()
-    decoder = upstream.StreamDecoder()
-    assembler = Assembler()
-    for chunk in ctx.captured:
-        for frame in framer.feed(chunk):
-            for event in decoder.feed(frame):
-                assembler.feed(event)
-    for frame in framer.close():
-        for event in decoder.feed(frame):
-            assembler.feed(event)
-    for event in decoder.close():
-        assembler.feed(event)
-    ctx.response = assembler.response
