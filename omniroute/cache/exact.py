@@ -10,9 +10,10 @@ the least recently used answers first, in the same transaction. Recency is kept 
 ``recency`` database (a sequence per entry); a hit does not write on the request path: the
 keys a worker served are re-sequenced by ``flush`` (about once a second, batched), together
 with its hit and miss counts. Entries live ``exact.ttlS`` seconds; an expired one is a miss
-and is removed by the next sweep. A worker's memory copy may outlive an eviction made by
-another worker (never its TTL); ``clear`` (``DELETE /api/cache``) moves the generation and
-every worker drops its memory on its next request.
+at once and is removed by a sweep (every few seconds, a bounded batch at a time). A worker's
+memory copy may outlive an eviction made by another worker (never its TTL); ``clear``
+(``DELETE /api/cache``) moves the generation and every worker drops its memory on its next
+request.
 """
 
 from __future__ import annotations
@@ -30,11 +31,12 @@ encode_response = msgspec.msgpack.Encoder().encode
 decode_response = msgspec.msgpack.Decoder(Response).decode
 #: bytes an entry costs besides its answer (key, record, recency row)
 OVERHEAD = 64
-SWEEP_S = 30.0
+SWEEP_S = 5.0
+SWEEP_BATCH = 2000
 
 
 class ExactCache:
-    __slots__ = ("config", "db", "hits", "last_sweep", "memory", "memory_bytes", "misses", "touched")
+    __slots__ = ("config", "db", "hits", "last_sweep", "memory", "memory_bytes", "misses", "sweep_from", "touched")
 
     def __init__(self, db: CacheDB, config: Exact) -> None:
         self.db = db
@@ -45,6 +47,7 @@ class ExactCache:
         self.hits = 0  # not yet flushed into the shared counters
         self.misses = 0
         self.last_sweep = 0.0
+        self.sweep_from = b""  # where the next sweep goes on
 
     def get(self, key: bytes, now: float) -> Response | None:
         held = self.memory.get(key)
@@ -146,7 +149,17 @@ class ExactCache:
         txn.put(seq_key.pack(entry.seq), key, db=self.db.recency)
 
     def _sweep(self, txn: lmdb.Transaction, now: float) -> None:
-        expired = [bytes(k) for k, v in txn.cursor(db=self.db.answers) if DECODE_ENTRY(v).expires <= now]
+        """Remove the expired among the next ``SWEEP_BATCH`` answers (a full pass takes a few
+        flushes: the work per flush stays bounded however many answers are kept)."""
+        cursor = txn.cursor(db=self.db.answers)
+        found = cursor.set_range(self.sweep_from) if self.sweep_from else cursor.first()
+        expired, seen = [], 0
+        while found and seen < SWEEP_BATCH:
+            if DECODE_ENTRY(cursor.value()).expires <= now:
+                expired.append(bytes(cursor.key()))
+            seen += 1
+            found = cursor.next()
+        self.sweep_from = bytes(cursor.key()) if found else b""
         for key in expired:
             self._drop(txn, key)
             self._forget(key)

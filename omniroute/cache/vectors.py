@@ -201,10 +201,16 @@ class SemanticIndex:
             count -= 1
         return label
 
-    def sweep(self, now: float) -> None:
+    def sweep(self, now: float, batch: int = 2000) -> None:
+        """Remove expired prompts, oldest first, stopping at the first one still fresh or after
+        ``batch`` (bounded work; a lookup never uses an expired prompt meanwhile)."""
         with self.db.write() as txn:
             cursor = txn.cursor(db=self.db.semantic)
-            gone = [bytes(k) for k, v in cursor if DECODE_PROMPT(v).expires <= now]
+            gone: list[bytes] = []
+            found = cursor.first()
+            while found and len(gone) < batch and DECODE_PROMPT(cursor.value()).expires <= now:
+                gone.append(bytes(cursor.key()))
+                found = cursor.next()
             for key in gone:
                 txn.delete(key, db=self.db.semantic)
         for key in gone:
