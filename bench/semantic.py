@@ -64,7 +64,7 @@ def lookup(args: argparse.Namespace) -> dict:
                 for i in range(start, min(start + 5000, args.entries)):
                     key = i.to_bytes(16, "little")
                     exact.put(key, answer, time.time() + 3600, txn)
-                    prompt = Prompt(part_of(i, args.entries), key, time.time() + 3600, vectors[i].tobytes())
+                    prompt = Prompt(part_of(i, args.entries), key, time.time() + 3600, vectors[i].tobytes(), "local")
                     index.store(txn, prompt, args.entries)
         filled = time.perf_counter() - began
         began = time.perf_counter()

@@ -66,6 +66,7 @@ class Prompt(msgspec.Struct, array_like=True):
     answer: bytes  # exact key of the answer
     expires: float
     vector: bytes  # float32
+    embedder: str = ""  # who embedded it: vectors of another embedder are not comparable
 
 
 ENCODE = msgspec.msgpack.Encoder().encode

@@ -120,7 +120,7 @@ class SemanticIndex:
             top = self.db.counter("semId", txn)
         by_part: dict[int, list[tuple[int, Prompt]]] = {}
         for label, prompt in rows:
-            if len(prompt.vector) == self.dim * 4:
+            if self._usable(prompt):
                 by_part.setdefault(prompt.part, []).append((label, prompt))
         self.groups, self.parts = {}, {}
         for part, members in by_part.items():
@@ -148,7 +148,7 @@ class SemanticIndex:
             self._add(label, prompt)
 
     def _add(self, label: int, prompt: Prompt) -> None:
-        if len(prompt.vector) != self.dim * 4 or label in self.parts:
+        if not self._usable(prompt) or label in self.parts:
             return
         vector = self.np.frombuffer(prompt.vector, dtype=self.np.float32)
         group = self.groups.get(prompt.part)
@@ -159,6 +159,11 @@ class SemanticIndex:
         group.add(label, vector)
         self.parts[label] = prompt.part
         self.changed = True
+
+    def _usable(self, prompt: Prompt) -> bool:
+        """Embedded by this index's embedder, at its size (prompts another embedder stored
+        before the setting changed stay out; they expire with their TTL)."""
+        return prompt.embedder == self.embedder and len(prompt.vector) == self.dim * 4
 
     # -- lookups ----------------------------------------------------------------------------
     def nearest(self, vector: Any, part: int) -> tuple[int, float] | None:

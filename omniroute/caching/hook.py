@@ -192,7 +192,7 @@ class CacheHook(Hook):
                     cache.exact.put(pending.key, answer, now + pending.ttl, txn)
                     if pending.semantic is not None and cache.index is not None:
                         part, vector = pending.semantic
-                        prompt = Prompt(part, pending.key, now + pending.ttl, vector.tobytes())
+                        prompt = Prompt(part, pending.key, now + pending.ttl, vector.tobytes(), cache.index.embedder)
                         cache.index.store(txn, prompt, cache.config.semantic.max_entries)
                 if pending.leader:
                     cache.flights.release(txn, pending.key)

@@ -24,7 +24,7 @@ def unit(rng: np.random.Generator) -> np.ndarray:
 def fill(db: CacheDB, index: SemanticIndex, vectors: list[tuple[int, np.ndarray]]) -> None:
     with db.write() as txn:
         for part, v in vectors:
-            index.store(txn, Prompt(part, bytes(16), 1e12, v.tobytes()), 1_000_000)
+            index.store(txn, Prompt(part, bytes(16), 1e12, v.tobytes(), "test"), 1_000_000)
 
 
 def test_lookups_stay_in_their_part_and_parts_grow_into_graphs(tmp_path: Path) -> None:
@@ -42,6 +42,17 @@ def test_lookups_stay_in_their_part_and_parts_grow_into_graphs(tmp_path: Path) -
     assert index.nearest(big[5][1], 3) is None
     index.forget(6)
     assert index.nearest(big[5][1], 1)[0] != 6
+
+
+def test_prompts_of_another_embedder_stay_out(tmp_path: Path) -> None:
+    rng = np.random.default_rng(3)
+    db = CacheDB(tmp_path)
+    v = unit(rng)
+    with db.write() as txn:
+        SemanticIndex(db, "old", 0).store(txn, Prompt(1, bytes(16), 1e12, v.tobytes(), "old"), 100)
+    index = SemanticIndex(db, "test", 0)
+    index.build(DIM)
+    assert index.nearest(v, 1) is None and index.size == 0
 
 
 @pytest.mark.parametrize("damage", [None, "delete", "corrupt"])
