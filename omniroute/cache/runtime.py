@@ -52,6 +52,7 @@ class CacheRuntime:
         self.index: SemanticIndex | None = None
         self.building: asyncio.Future[None] | None = None
         self.failure: str | None = None
+        self.missing: dict[str, str | None] = {}  # embedder kind → what it lacks
         self.sem_hits = 0
         self.sem_lookups = 0
         self.timer: asyncio.TimerHandle | None = None
@@ -87,9 +88,12 @@ class CacheRuntime:
 
     # -- semantic side ----------------------------------------------------------------------
     def unavailable(self) -> str | None:
-        """Why the semantic cache cannot run now (``None``: it can)."""
-        name = self.config.semantic.embedder
-        return self.failure or unavailable("local" if name == "local" else "")
+        """Why the semantic cache cannot run now (``None``: it can); the packages are looked
+        up once per embedder setting."""
+        kind = "local" if self.config.semantic.embedder == "local" else ""
+        if kind not in self.missing:
+            self.missing[kind] = unavailable(kind)
+        return self.failure or self.missing[kind]
 
     async def semantic(self) -> tuple[Any, SemanticIndex] | None:
         """The embedder and this worker's index, loaded on first use; ``None`` when the
