@@ -250,30 +250,13 @@ async def attempt(gw: Gateway, ctx: RequestContext, route: Route,
         body_headers = prepared.get((upstream.NAME, leg.model))
         if body_headers is None:
             body_headers = prepared[(upstream.NAME, leg.model)] = prepare(upstream, target.spec, leg)
-        if ctx.progress is not None:
-            await ctx.progress.emit("routed", provider=target.provider, connection=target.connection_id,
-                                    model=leg.model, attempt=len(ctx.attempts) + 1)
-        began = time.perf_counter()
         try:
-            resp = await open_upstream(gw, target, url_of(target, leg), *body_headers, limit=head_limit(gw, target))
-            first = await prime(resp, target, ctx, upstream)
+            resp, first, latency = await _try(gw, ctx, target, leg, upstream, url_of(target, leg), body_headers)
         except GatewayError as err:
-            ctx.attempts.append(Attempt(target.provider, target.connection_id, leg.model,
-                                        err.status if err.provider else 0, err.kind.value,
-                                        (time.perf_counter() - began) * 1000))
-            router.failed(target, err, time.time())
-            if ctx.captured:  # what a failed attempt's primer read is not the answer
-                ctx.captured.clear()
             last = err
             if not falls_back(err):
                 break
-            if ctx.progress is not None:
-                await ctx.progress.emit("fallback", provider=target.provider, model=leg.model, error=err.kind.value,
-                                        status=err.status)
             continue
-        if ctx.progress is not None:
-            await ctx.progress.emit("first_token", ms=ctx.progress.since())
-        latency = (time.perf_counter() - began) * 1000
         ctx.attempts.append(Attempt(target.provider, target.connection_id, leg.model, resp.status, None, latency))
         ctx.served, ctx.upstream_format = target, upstream.NAME
         router.served(route, leg, target, latency, resp.headers)
@@ -290,6 +273,35 @@ async def attempt(gw: Gateway, ctx: RequestContext, route: Route,
     err = router.unavailable(skipped, now)
     ctx.add_header(b"retry-after", int(err.retry_after or 1))
     raise err
+
+
+async def _try(gw: Gateway, ctx: RequestContext, target: Target, leg: Leg, upstream: ModuleType, url: str,
+               body_headers: Prepared) -> tuple[H1Response, bytes, float]:
+    """Ask one account and read its answer up to the first frame: (response, what was read,
+    milliseconds). A failure is recorded (``ctx.attempts``, the account's health) and raised.
+    Progress stages (``routed``, ``fallback``, ``first_token``) are told as they happen."""
+    progress = ctx.progress
+    if progress is not None:
+        await progress.emit("routed", provider=target.provider, connection=target.connection_id, model=leg.model,
+                            attempt=len(ctx.attempts) + 1)
+    began = time.perf_counter()
+    try:
+        resp = await open_upstream(gw, target, url, *body_headers, limit=head_limit(gw, target))
+        first = await prime(resp, target, ctx, upstream)
+    except GatewayError as err:
+        ctx.attempts.append(Attempt(target.provider, target.connection_id, leg.model,
+                                    err.status if err.provider else 0, err.kind.value,
+                                    (time.perf_counter() - began) * 1000))
+        gw.router.failed(target, err, time.time())
+        if ctx.captured:  # what a failed attempt's primer read is not the answer
+            ctx.captured.clear()
+        if progress is not None and falls_back(err):
+            await progress.emit("fallback", provider=target.provider, model=leg.model, error=err.kind.value,
+                                status=err.status)
+        raise
+    if progress is not None:
+        await progress.emit("first_token", ms=progress.since())
+    return resp, first, (time.perf_counter() - began) * 1000
 
 
 def _name_server(ctx: RequestContext, target: Target | None, leg: Leg | None) -> None:
