@@ -248,7 +248,8 @@ async def attempt(gw: Gateway, ctx: RequestContext, route: Route,
         raise GatewayError(ErrorKind.INVALID_REQUEST, f"connection '{pin}' (X-OmniRoute-Connection) does not serve "
                            f"model '{ctx.model}'", param="X-OmniRoute-Connection")
     err = router.unavailable(skipped, now)
-    ctx.add_header(b"retry-after", int(err.retry_after or 1))
+    if err.retry_after is not None:
+        ctx.add_header(b"retry-after", int(err.retry_after))
     raise err
 
 

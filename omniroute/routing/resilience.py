@@ -66,12 +66,16 @@ def base_profile(name: str, connect: float, first_byte: float, idle: float) -> P
     return Profile(5, 60, 30, 2, 120, connect, first_byte, idle, 600)
 
 
-def overrides(values: Any, path: str) -> dict[str, float]:
-    """Validated overrides: known camelCase fields with positive numbers."""
+def overrides(values: Any, path: str, provider: bool = False) -> dict[str, float]:
+    """Validated overrides: known camelCase fields with positive numbers. A provider's may not
+    set ``requestTimeoutS``: the deadline bounds a request across every provider it tries."""
     if not isinstance(values, dict):
         raise GatewayError(ErrorKind.INVALID_REQUEST, f"{path} must be an object", param=path)
     out = {}
     for key, value in values.items():
+        if provider and key == "requestTimeoutS":
+            raise GatewayError(ErrorKind.INVALID_REQUEST, f"{path}.requestTimeoutS: the deadline is global (it "
+                               "spans every provider a request tries); set it in settings", param=f"{path}.{key}")
         if key not in FIELDS:
             raise GatewayError(ErrorKind.INVALID_REQUEST, f"{path}.{key}: unknown setting; known: {sorted(FIELDS)}",
                                param=f"{path}.{key}")

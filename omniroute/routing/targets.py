@@ -28,7 +28,7 @@ class Target(msgspec.Struct, frozen=True):
     spec: ProviderSpec
     base_url: str
     headers: dict[str, str]
-    key_print: str = ""  # fingerprint of the connection's key (an auth failure sticks to it)
+    key_print: str = ""  # fingerprint of the connection's key, "no-key" without one (an auth failure sticks to it)
     rpm: int = 0  # the account's own limits (0: none)
     tpm: int = 0
 
@@ -50,5 +50,5 @@ def compile_target(conn: Connection, spec: ProviderSpec) -> Target:
     if auth and conn.api_key:
         headers[auth[0]] = auth[1].format(conn.api_key)
     base = (conn.base_url or spec.base_url).rstrip("/")
-    key_print = hashlib.sha256(conn.api_key.encode()).hexdigest()[:16] if conn.api_key else ""
+    key_print = hashlib.sha256(conn.api_key.encode()).hexdigest()[:16] if conn.api_key else "no-key"
     return Target(conn.id, conn.name, spec, base, headers, key_print, conn.rpm, conn.tpm)

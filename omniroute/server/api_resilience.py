@@ -132,7 +132,7 @@ async def put_resilience(gw: Gateway, req: HttpRequest, send: Any) -> None:
         merged = dict(doc.get("providers", {}))
         for provider, values in providers.items():
             require(provider in gw.registry.specs, f"providers.{provider}", "is not a known provider")
-            merged[provider] = {**merged.get(provider, {}), **overrides(values, f"providers.{provider}")}
+            merged[provider] = {**merged.get(provider, {}), **overrides(values, f"providers.{provider}", provider=True)}
         doc["providers"] = merged
     gw.store.put_setting("resilience", doc)
     gw.refresh()

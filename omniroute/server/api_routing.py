@@ -159,6 +159,7 @@ async def update_combo(gw: Gateway, req: HttpRequest, send: Any) -> None:
 def _unused(gw: Gateway, combo: Combo, what: str) -> None:
     """400 when another combo names ``combo`` as a target (it would be left dangling)."""
     users = [c.name for c in gw.store.scan("combos") if any(e.model == combo.name for e in c.models)]
+    users += [f"alias '{a.alias}'" for a in gw.store.scan("aliases") if a.model == combo.name]
     if users:
         raise GatewayError(ErrorKind.INVALID_REQUEST, f"combo '{combo.name}' is a target of {', '.join(users)}: "
                            f"remove it there before you {what} it", param="id")
