@@ -220,7 +220,7 @@ async def attempt(gw: Gateway, ctx: RequestContext, route: Route,
             body_headers = prepared[(upstream.NAME, leg.model)] = prepare(upstream, target.spec, leg)
         began = time.perf_counter()
         try:
-            resp = await open_upstream(gw, target, url_of(target, leg), *body_headers, limit=head_limit(gw, target))
+            resp = await open_upstream(gw, target, url_of(target, leg), *body_headers)
             first = await prime(resp, target, ctx, upstream)
         except GatewayError as err:
             ctx.attempts.append(Attempt(target.provider, target.connection_id, leg.model,
@@ -268,26 +268,15 @@ def _name_server(ctx: RequestContext, target: Target | None, leg: Leg | None) ->
     ctx.add_header(b"x-omniroute-attempts", len(ctx.attempts))
 
 
-def head_limit(gw: Gateway, target: Target) -> float | None:
-    """The provider's profile ``firstByteTimeoutS`` when it is tighter than the server's
-    ``--first-byte-timeout`` (which the pool enforces itself): seconds to the response head,
-    connecting included. ``None``: the pool's own timeouts are the tighter ones."""
-    first_byte = gw.registry.resilience.of(target.provider).first_byte_timeout_s
-    return first_byte if first_byte < gw.registry.timeouts[1] else None
-
-
 async def open_upstream(gw: Gateway, target: Target, url: str, body: bytes,
-                        headers: dict[str, str] | None = None, limit: float | None = None) -> H1Response:
-    """POST ``body`` (``headers``: the client's forwarded ones, over the target's) and wait for
-    the head, at most ``limit`` seconds when given; errors (including HTTP ≥ 400) raise
+                        headers: dict[str, str] | None = None) -> H1Response:
+    """POST ``body`` (``headers``: the client's forwarded ones, over the target's) with the
+    timeouts of the target's resilience profile; errors (including HTTP ≥ 400) raise
     ``GatewayError``."""
     headers = {**target.headers, **headers} if headers else target.headers
+    timeouts = gw.registry.resilience.timeouts_of(target.provider)
     try:
-        if limit is None:
-            resp = await gw.upstream.request("POST", url, headers, body)
-        else:
-            async with asyncio.timeout(limit):
-                resp = await gw.upstream.request("POST", url, headers, body)
+        resp = await gw.upstream.request("POST", url, headers, body, timeouts)
     except UPSTREAM_ERRORS as exc:
         raise map_exception(exc, target.provider) from None
     if resp.status >= 400:

@@ -35,6 +35,7 @@ from typing import Any
 import msgspec
 
 from omniroute.errors import ErrorKind, GatewayError
+from omniroute.upstream import Timeouts
 
 
 class Profile(msgspec.Struct, frozen=True, rename="camel"):
@@ -98,9 +99,22 @@ class Resilience:
             provider: msgspec.structs.replace(self.default, **_snake(values))
             for provider, values in doc.get("providers", {}).items()
         }
+        server = (connect, first_byte, idle)
+        self.timeouts = {name: _timeouts(p, server) for name, p in self.providers.items()}
+        self.default_timeouts = _timeouts(self.default, server)
 
     def of(self, provider: str) -> Profile:
         return self.providers.get(provider, self.default)
+
+    def timeouts_of(self, provider: str) -> Timeouts | None:
+        """The upstream timeouts of ``provider``'s profile; ``None`` when they are the server's
+        own (the pool's defaults: nothing to pass per request)."""
+        return self.timeouts.get(provider, self.default_timeouts)
+
+
+def _timeouts(profile: Profile, server: tuple[float, float, float]) -> Timeouts | None:
+    mine = (profile.connect_timeout_s, profile.first_byte_timeout_s, profile.idle_timeout_s)
+    return None if mine == server else Timeouts(*mine)
 
 
 def _snake(values: dict[str, Any]) -> dict[str, Any]:

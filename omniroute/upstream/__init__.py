@@ -17,7 +17,7 @@ module                     holds
 
 The pipeline's whole interface::
 
-    resp = await gw.upstream.request("POST", url, headers, body)   # H1Pool → H1Response
+    resp = await gw.upstream.request("POST", url, headers, body[, Timeouts(connect, head, read)])
     except UPSTREAM_ERRORS as exc: raise map_exception(exc, provider)
 
 The pool's client work per request over a bare-socket floor measured ~14 µs with a
@@ -25,7 +25,7 @@ hand-written parser and ~4 µs less with llhttp, where aiohttp's ``ClientSession
 (``bench/bench_upstream_h1.py``, docs/benchmarks.md).
 """
 
-from omniroute.upstream.connection import H1Response
+from omniroute.upstream.connection import H1Response, Timeouts
 from omniroute.upstream.errors import (
     UPSTREAM_ERRORS,
     H1ConnectError,
@@ -43,6 +43,7 @@ __all__ = [
     "H1ProtocolError",
     "H1Response",
     "H1TimeoutError",
+    "Timeouts",
     "map_exception",
     "open_pool",
     "open_session",

@@ -23,7 +23,7 @@ POST too).
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from omniroute.upstream.errors import H1ProtocolError, H1TimeoutError
 from omniroute.upstream.parser import ParseError, ResponseParser, decode_headers
@@ -36,6 +36,14 @@ HIGH_WATER = 1 << 20
 
 class StaleConnection(Exception):
     """A reused connection closed before any response byte: the pool retries on a fresh one."""
+
+
+class Timeouts(NamedTuple):
+    """One request's limits, seconds: TCP/TLS connect, wait for the head, silence between reads."""
+
+    connect: float
+    head: float
+    read: float
 
 
 class Connection(asyncio.Protocol):
@@ -122,13 +130,14 @@ class Connection(asyncio.Protocol):
         self.waiter = None
         waiter.set_exception(H1TimeoutError(f"{self.host.label} sent nothing for {self.limit} s"))
 
-    async def exchange(self, payload: bytes, head_only: bool) -> H1Response:
-        """Write the request, wait for the final head; on any failure the connection is closed."""
+    async def exchange(self, payload: bytes, head_only: bool, timeouts: Timeouts | None = None) -> H1Response:
+        """Write the request, wait for the final head; on any failure the connection is closed.
+        ``timeouts``: the head and read limits of this request (else the pool's)."""
         parser = self.parser
         parser.start(head_only)
         self.busy, self.exc = True, None
         pool = self.host.pool
-        self.limit = pool.head_timeout
+        self.limit = timeouts.head if timeouts is not None else pool.head_timeout
         try:
             self.transport.write(payload)  # type: ignore[union-attr]
             while not parser.head_done:
@@ -140,7 +149,7 @@ class Connection(asyncio.Protocol):
         except BaseException:
             self.abort()
             raise
-        self.limit = pool.read_timeout
+        self.limit = timeouts.read if timeouts is not None else pool.read_timeout
         return H1Response(self, parser.status, parser.raw_headers)
 
     def take(self) -> bytes:

@@ -29,7 +29,9 @@ timed-out, failed, or half-read exchange closes it.
 
 Timeouts (``Settings`` → ``open_pool``): ``connect_timeout`` bounds the TCP/TLS connect,
 ``first_byte_timeout`` (``head_timeout``) the wait for the response head,
-``stream_idle_timeout`` (``read_timeout``) the longest silence between two body reads.
+``stream_idle_timeout`` (``read_timeout``) the longest silence between two body reads. A
+request may bring its own (``Timeouts(connect, head, read)``: a provider's resilience
+profile); without, the pool's apply.
 
 Not supported (not needed for LLM upstreams): pipelining, upgrades, proxies, request
 bodies streamed from an iterator, ``Expect: 100-continue`` waiting, response decompression.
@@ -42,7 +44,7 @@ import ssl
 from collections import deque
 
 from omniroute.config import Settings
-from omniroute.upstream.connection import Connection, H1Response, StaleConnection
+from omniroute.upstream.connection import Connection, H1Response, StaleConnection, Timeouts
 from omniroute.upstream.errors import H1ConnectError, H1TimeoutError
 from omniroute.upstream.request import encode_request, encode_target
 
@@ -62,7 +64,7 @@ class Host:
         self.conns: set[Connection] = set()
         self.waiters: deque[asyncio.Future[None]] = deque()
 
-    async def acquire(self, fresh: bool) -> Connection:
+    async def acquire(self, fresh: bool, connect_timeout: float | None = None) -> Connection:
         """An idle connection (unless ``fresh``), else a new one within ``max_per_host``."""
         while True:
             while self.idle and not fresh:
@@ -70,7 +72,7 @@ class Host:
                 if not conn.closed:
                     return conn
             if len(self.conns) < self.pool.max_per_host:
-                return await self._connect()
+                return await self._connect(connect_timeout or self.pool.connect_timeout)
             waiter = self.loop.create_future()
             self.waiters.append(waiter)
             try:
@@ -82,13 +84,13 @@ class Host:
                     self.wake_one()  # woken, but leaving: pass the turn on
                 raise
 
-    async def _connect(self) -> Connection:
+    async def _connect(self, timeout: float) -> Connection:
         if self.pool.closed:
             raise H1ConnectError(f"pool closed, cannot connect to {self.label}")
         conn = Connection(self)
         self.conns.add(conn)
         try:
-            async with asyncio.timeout(self.pool.connect_timeout):
+            async with asyncio.timeout(timeout):
                 await self.loop.create_connection(
                     lambda: conn, self.host, self.port, ssl=self.ssl, server_hostname=self.host if self.ssl else None
                 )
@@ -96,7 +98,7 @@ class Host:
             self.conns.discard(conn)
             self.wake_one()
             if isinstance(exc, TimeoutError):  # a timeout, not a refusal: 504, like the other timeouts
-                raise H1TimeoutError(f"connect to {self.label} timed out after {self.pool.connect_timeout} s") from exc
+                raise H1TimeoutError(f"connect to {self.label} timed out after {timeout} s") from exc
             if isinstance(exc, OSError):
                 raise H1ConnectError(f"cannot connect to {self.label}: {exc}") from exc
             raise
@@ -151,18 +153,21 @@ class H1Pool:
         self._hosts: dict[tuple[str, str, int], Host] = {}
         self._targets: dict[tuple[str, str], tuple[bytes, Host, bool]] = {}
 
-    async def request(self, method: str, url: str, headers: dict[str, str], body: bytes) -> H1Response:
-        """Send one request; returns once the final response head is in (see module doc)."""
+    async def request(self, method: str, url: str, headers: dict[str, str], body: bytes,
+                      timeouts: Timeouts | None = None) -> H1Response:
+        """Send one request; returns once the final response head is in (see module doc).
+        ``timeouts``: this request's own (connect, head, read) limits instead of the pool's."""
         prefix, host, head_only = self._targets.get((method, url)) or self._add_target(method, url)
         payload = encode_request(prefix, headers, body)
         idle = host.idle
-        conn = idle.pop() if idle and not idle[-1].closed else await host.acquire(False)
+        connect = timeouts.connect if timeouts is not None else None
+        conn = idle.pop() if idle and not idle[-1].closed else await host.acquire(False, connect)
         try:
-            return await conn.exchange(payload, head_only)
+            return await conn.exchange(payload, head_only, timeouts)
         except StaleConnection:
             pass
-        conn = await host.acquire(True)
-        return await conn.exchange(payload, head_only)
+        conn = await host.acquire(True, connect)
+        return await conn.exchange(payload, head_only, timeouts)
 
     def _add_target(self, method: str, url: str) -> tuple[bytes, Host, bool]:
         scheme, hostname, port, prefix = encode_target(method, url)
