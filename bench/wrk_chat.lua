@@ -1,12 +1,13 @@
 -- wrk script for bench/overhead.py: POST one chat body, report latency percentiles as JSON.
--- Environment: BODY_FILE (request body path), RESULT_FILE (where done() appends a JSON line).
+-- Environment: BODY_FILE (request body path), RESULT_FILE (where done() appends a JSON line),
+-- BENCH_KEY (the client key sent as a bearer token; default "bench").
 -- The first non-2xx answer's status is kept per thread and reported, to explain any errors.
 local f = assert(io.open(os.getenv("BODY_FILE"), "r"))
 wrk.method = "POST"
 wrk.body = f:read("*a")
 f:close()
 wrk.headers["Content-Type"] = "application/json"
-wrk.headers["Authorization"] = "Bearer bench"
+wrk.headers["Authorization"] = "Bearer " .. (os.getenv("BENCH_KEY") or "bench")
 
 local threads = {}
 function setup(thread)

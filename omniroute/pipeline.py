@@ -96,14 +96,21 @@ async def serve(gw: Gateway, ctx: RequestContext, send: Any, receive: Any,
 
 
 def resolve(gw: Gateway, ctx: RequestContext, model: str) -> Route:
-    """The route for ``model``: the key's policies (rewrite, then allow/deny) applied."""
+    """The route for ``model``: the key's policies (rewrite, then allow/deny) applied — once
+    per (model, key) and snapshot, then from a dict."""
     registry = gw.registry
-    policies = registry.policies_for(ctx.key.id if ctx.key else None) if registry.policies else None
-    if policies:
-        model = rewrite(model, policies)
-    route = registry.resolve(model)
-    if policies:
-        route = restrict(route, policies, model)
+    if not registry.policies:
+        route = registry.resolve(model)
+    else:
+        key_id = ctx.key.id if ctx.key else None
+        route = registry.restricted.get((model, key_id))
+        if route is None:
+            policies = registry.policies_for(key_id)
+            wanted = rewrite(model, policies) if policies else model
+            route = registry.resolve(wanted)
+            if policies:
+                route = restrict(route, policies, wanted)
+            registry.remember_restricted((model, key_id), route)
     ctx.route = route
     return route
 

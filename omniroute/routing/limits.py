@@ -116,13 +116,21 @@ class Budgets(Hook):
     def __init__(self, registry: Registry, runtime: Runtime) -> None:
         self.registry = registry
         self.runtime = runtime
+        self.periods: dict[str, tuple[float, float]] = {}  # name → the current (start, end)
+
+    def current(self, name: str, now: float) -> tuple[float, float]:
+        """``period(name, now)``, computed once per period rather than per request."""
+        held = self.periods.get(name)
+        if held is None or not held[0] <= now < held[1]:
+            held = self.periods[name] = period(name, now)
+        return held
 
     async def pre(self, ctx: RequestContext) -> None:
         key = ctx.key
         budget = self.registry.budgets.get(key.id) if key is not None else None
         if budget is None:
             return None
-        start, ends = period(budget.period, time.time())
+        start, ends = self.current(budget.period, time.time())
         spent = self.runtime.spent(spend_key(budget, start))
         if spent >= budget.limit:
             raise GatewayError(ErrorKind.PERMISSION, f"budget of ${budget.limit:g} per {budget.period} period "
@@ -137,7 +145,7 @@ class Budgets(Hook):
             return
         usd = cost(self.registry.pricing.price_of(ctx.served.provider, ctx.attempts[-1].model), ctx.usage)
         if usd:
-            self.runtime.spend(spend_key(budget, period(budget.period, ctx_time(ctx))[0]), usd)
+            self.runtime.spend(spend_key(budget, self.current(budget.period, ctx_time(ctx))[0]), usd)
 
 
 def ctx_time(ctx: RequestContext) -> float:

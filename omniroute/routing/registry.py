@@ -151,6 +151,8 @@ class Registry:
         self.pricing = Pricing(store.setting("pricing"))
         self.resilience = Resilience(store.setting("resilience"), *self.timeouts)
         self._routes: dict[str, Route] = {}
+        #: (requested model, key id) → its route with the key's policies applied (pipeline.resolve)
+        self.restricted: dict[tuple[str, str | None], Route] = {}
 
     @property
     def key_features(self) -> bool:
@@ -269,6 +271,10 @@ class Registry:
         and combos."""
         return [*self.listed, *((alias, "alias") for alias in self.aliases),
                 *((name, "combo") for name in self.combos)]
+
+    def remember_restricted(self, key: tuple[str, str | None], route: Route) -> None:
+        if len(self.restricted) < _ROUTE_CACHE:
+            self.restricted[key] = route
 
     def policies_for(self, key_id: str | None) -> list[Policy]:
         return [p for p in self.policies if not p.key_ids or (key_id is not None and key_id in p.key_ids)]
