@@ -73,9 +73,10 @@ async def _token_call(session: aiohttp.ClientSession, p: OAuthProvider, body: di
 
 
 def _failure(p: OAuthProvider, status: int, payload: dict[str, Any], what: str) -> GatewayError:
-    reason = payload.get("error_description") or payload.get("error") or payload.get("message") or ""
-    if isinstance(reason, dict):
-        reason = reason.get("message") or reason.get("type") or ""
+    error, detail = payload.get("error"), payload.get("error_description") or payload.get("message")
+    if isinstance(error, dict):  # {"error": {"type", "message"}}
+        error, detail = error.get("type"), error.get("message")
+    reason = ": ".join(str(part) for part in (error, detail) if part)
     text = f"{p.name}: the OAuth server refused the {what} (HTTP {status}{': ' + str(reason) if reason else ''})"
     if status in (400, 401, 403):
         return GatewayError(ErrorKind.INVALID_REQUEST, text, code="oauth_refused")
@@ -103,15 +104,13 @@ def identity(payload: dict[str, Any]) -> tuple[str, dict[str, str]]:
     """Who logged in: Anthropic's ``account.email_address``, or the ``id_token``'s ``email``
     (OpenAI, Google); OpenAI's ChatGPT account id (``extra["account_id"]``). The id token is
     read, not verified: it came straight from the token endpoint over TLS."""
-    account = payload.get("account")
-    if isinstance(account, dict) and isinstance(account.get("email_address"), str):
-        return account["email_address"], {}
     claims = _jwt_claims(payload.get("id_token"))
     extra = {}
     auth = claims.get(_OPENAI_AUTH_CLAIM)
     if isinstance(auth, dict) and isinstance(auth.get("chatgpt_account_id"), str):
         extra["account_id"] = auth["chatgpt_account_id"]
-    email = claims.get("email")
+    account = payload.get("account")
+    email = account.get("email_address") if isinstance(account, dict) else claims.get("email")
     return email if isinstance(email, str) else "", extra
 
 

@@ -10,7 +10,7 @@ from omniroute.formats.framing import SSEFrame
 
 
 class _Envelope(msgspec.Struct):
-    response: msgspec.Raw | None = None
+    response: msgspec.Raw = msgspec.Raw()  # (msgspec takes no ``Raw | None``): empty when absent
 
 
 _decoder = msgspec.json.Decoder(_Envelope)
@@ -33,7 +33,7 @@ def _inner(data: bytes) -> bytes:
         envelope = _decoder.decode(data)
     except msgspec.DecodeError:
         return data
-    return bytes(envelope.response) if envelope.response is not None else data
+    return bytes(envelope.response) if len(envelope.response) else data
 
 
 def decode_response(body: bytes) -> Response:
