@@ -122,8 +122,7 @@ def connection_record(
         require(bool(oauth), "provider", f"'{spec.id}' is a subscription: connect it with "
                 f"GET /api/oauth/{spec.oauth}/authorize (or /device), not an API key")
         require(not data.api_key, "apiKey", "is not used by subscription accounts (they hold OAuth tokens)")
-    key_needed = spec.auth not in (AuthStyle.NONE, AuthStyle.OAUTH) and not spec.key_optional
-    require(not key_needed or bool(data.api_key), "apiKey", f"is required for provider '{spec.id}'")
+    require(not spec.needs_key or bool(data.api_key), "apiKey", f"is required for provider '{spec.id}'")
     base_url = check_url(data.base_url) if data.base_url else None
     require(all(m.strip() for m in data.models), "models", "must not contain empty model names")
     require(data.rpm >= 0, "rpm", "must be >= 0 (0: no limit)")

@@ -72,6 +72,11 @@ class ProviderSpec(msgspec.Struct, frozen=True):
     mid_conversation_system: bool = False  # takes role "system" inside messages
     oauth: str = ""  # subscription row: the OAuth provider (``/api/oauth/{oauth}``) of its accounts
 
+    @property
+    def needs_key(self) -> bool:
+        """Its connections cannot call it without an API key."""
+        return self.auth not in (AuthStyle.NONE, AuthStyle.OAUTH) and not self.key_optional
+
 
 def _openai_compatible(
     id: str, name: str, base_url: str, *prefixes: str, models: tuple[str, ...] = (), text_only: bool = False,

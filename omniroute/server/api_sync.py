@@ -35,7 +35,6 @@ import msgspec
 from omniroute.errors import ErrorKind, GatewayError
 from omniroute.gateway import Gateway
 from omniroute.inputs import check_url, parse
-from omniroute.providers.specs import AuthStyle
 from omniroute.server.http import JSON_HEADERS, HttpRequest, send_bytes, send_json
 from omniroute.store import bundle
 from omniroute.upstream import map_exception
@@ -69,10 +68,6 @@ def check_token(gw: Gateway, req: HttpRequest) -> None:
                            "from POST /api/sync/initialize)")
 
 
-def _needing_secret(gw: Gateway) -> frozenset[str]:
-    return frozenset(s.id for s in gw.registry.specs.values() if s.auth is not AuthStyle.NONE and not s.key_optional)
-
-
 async def get_bundle(gw: Gateway, req: HttpRequest, send: Any) -> None:
     check_token(gw, req)
     doc = bundle.build(gw.store)
@@ -94,7 +89,7 @@ async def put_bundle(gw: Gateway, req: HttpRequest, send: Any) -> None:
     if if_none is not None and if_none == tag:
         await send_bytes(send, 303, b"", [(b"location", b"/api/cloud/bundle"), (b"etag", tag.encode())])
         return
-    changes = bundle.apply(gw.store, incoming, _needing_secret(gw))
+    changes = bundle.apply(gw.store, incoming)
     gw.refresh()
     tag = bundle.etag(bundle.build(gw.store))
     await send_json(send, 200, {"etag": tag, "changes": changes}, [*JSON_HEADERS, (b"etag", tag.encode())])
@@ -114,7 +109,7 @@ async def sync(gw: Gateway, req: HttpRequest, send: Any) -> None:
         changes = answer.get("changes", {}) if status == 200 else {}
     else:
         status, answer = await _peer(gw, "GET", url, headers, None)
-        changes = bundle.apply(gw.store, answer, _needing_secret(gw)) if status == 200 else {}
+        changes = bundle.apply(gw.store, answer) if status == 200 else {}
         gw.refresh()
     tag = answer.get("etag") if data.direction == "push" and status == 200 else bundle.etag(bundle.build(gw.store))
     await send_json(send, 200, {"direction": data.direction, "peerUrl": data.peer_url, "changed": bool(changes),

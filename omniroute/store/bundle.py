@@ -18,15 +18,15 @@ part                              rule
 ================================  =========================================================
 nodes, connections                added or updated by id, never removed (an account may
                                   exist on this side only); a connection keeps this side's
-                                  key and expiry; a new one that needs a secret (an API key
-                                  or an OAuth login) arrives disabled, or expired
+                                  key and expiry; a new one arrives without a key (not
+                                  routed until one is set, when its row needs one) or, a
+                                  subscription account, ``expired`` until logged in here
 combos, aliases, policies,        mirrored: added, updated and removed to match
 models
 settings documents, pricing       added or replaced by name, never removed
 ================================  =========================================================
 
-A connection that needs a secret stays disabled on a side that lacks it, whatever later
-bundles say. ``apply`` answers what changed: ``{part: {"added": [ids], "updated": [...], "removed": [...]}}``
+``apply`` answers what changed: ``{part: {"added": [ids], "updated": [...], "removed": [...]}}``
 for each part that changed.
 """
 
@@ -95,16 +95,15 @@ def _key(table: str, record: Any) -> str:
     return record.id
 
 
-def apply(store: Store, bundle: Any, specs_needing_secret: frozenset[str]) -> dict[str, dict[str, list[str]]]:
-    """Apply ``bundle`` (module table); ``specs_needing_secret``: provider ids whose new
-    connections cannot work without a key or a login."""
+def apply(store: Store, bundle: Any) -> dict[str, dict[str, list[str]]]:
+    """Apply ``bundle`` (module table) in one write transaction; answers what changed."""
     incoming = _decode(bundle)
     final: dict[str, Rows] = {}
     changes: dict[str, dict[str, list[str]]] = {}
     for table, rows in incoming.items():
         current = dict(store.items(table))
         if table == "connections":
-            rows = [(k, _local_secret(r, current.get(k), specs_needing_secret)) for k, r in rows]
+            rows = [(k, _local_secret(r, current.get(k))) for k, r in rows]
         merged = dict(rows) if table in MIRRORED else {**current, **dict(rows)}
         change = _diff(current, merged)
         if change:
@@ -115,14 +114,13 @@ def apply(store: Store, bundle: Any, specs_needing_secret: frozenset[str]) -> di
     return changes
 
 
-def _local_secret(record: Connection, local: Any, needing: frozenset[str]) -> Connection:
-    if isinstance(local, Connection):  # an account still without its secret here stays as it is
-        usable = bool(local.api_key) or record.provider not in needing
-        return msgspec.structs.replace(record, api_key=local.api_key, expired=local.expired,
-                                       enabled=record.enabled if usable else local.enabled)
-    if record.oauth:
-        return msgspec.structs.replace(record, api_key="", expired=True)
-    return msgspec.structs.replace(record, api_key="", enabled=record.enabled and record.provider not in needing)
+def _local_secret(record: Connection, local: Any) -> Connection:
+    """This side's secret state for an incoming connection: its own key and expiry, or — new
+    here — no key (not routed until one is set: ``routing.registry``) and, for a
+    subscription account, ``expired`` until it is logged in here."""
+    if isinstance(local, Connection):
+        return msgspec.structs.replace(record, api_key=local.api_key, expired=local.expired)
+    return msgspec.structs.replace(record, api_key="", expired=bool(record.oauth))
 
 
 def _diff(current: dict[str, Any], merged: dict[str, Any]) -> dict[str, list[str]]:
