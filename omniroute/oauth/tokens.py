@@ -51,7 +51,7 @@ from omniroute.oauth import client
 from omniroute.oauth.providers import OAuthProvider
 from omniroute.routing.targets import Target
 from omniroute.store import OAuthToken, Runtime, Store
-from omniroute.store.crypto import Cipher, CipherError
+from omniroute.store.crypto import Cipher
 
 MARGIN = 300.0  # refresh this long before expiry
 LEASE = 30.0  # a refresh lease lapses after this long (its worker died mid-refresh)
@@ -105,11 +105,8 @@ class TokenBook:
         token = self.store.get("oauth", connection_id)
         if token is None:
             return None
-        try:
-            return msgspec.structs.replace(token, access_token=self.cipher.open(token.access_token),
-                                           refresh_token=self.cipher.open(token.refresh_token))
-        except CipherError as exc:
-            raise GatewayError(ErrorKind.INTERNAL, str(exc)) from None
+        return msgspec.structs.replace(token, access_token=self.cipher.open(token.access_token),
+                                       refresh_token=self.cipher.open(token.refresh_token))
 
     def save(self, token: OAuthToken) -> None:
         sealed = msgspec.structs.replace(token, access_token=self.cipher.seal(token.access_token),

@@ -12,7 +12,7 @@ anything else            clear text (written while no key was set); encrypted at
 The key may be a Fernet key (44 url-safe base64 characters) or any passphrase, which is
 stretched with PBKDF2-SHA256 (a fixed salt: the same passphrase must open the same data on
 every worker and after a restore). An encrypted value without a key, or with another key,
-raises ``CipherError`` — a clear message, never a silent empty token.
+raises ``GatewayError(INTERNAL)`` saying so — a clear message, never a silent empty token.
 """
 
 from __future__ import annotations
@@ -21,6 +21,8 @@ import base64
 import hashlib
 
 from cryptography.fernet import Fernet, InvalidToken
+
+from omniroute.errors import ErrorKind, GatewayError
 
 PREFIX = "enc:v1:"
 _SALT = b"omniroute-secrets-v1"
@@ -36,10 +38,6 @@ def mask(secret: str) -> str:
 
 def is_masked(value: str) -> bool:
     return value == "****" or "…" in value
-
-
-class CipherError(Exception):
-    """An encrypted value that cannot be read (no key, or another key)."""
 
 
 def _fernet(key: str) -> Fernet:
@@ -69,9 +67,10 @@ class Cipher:
         if not value.startswith(PREFIX):
             return value
         if self._fernet is None:
-            raise CipherError("stored tokens are encrypted: set OMNIROUTE_ENCRYPTION_KEY to the key they were "
-                              "written with")
+            raise GatewayError(ErrorKind.INTERNAL, "stored tokens are encrypted: set OMNIROUTE_ENCRYPTION_KEY to "
+                               "the key they were written with")
         try:
             return self._fernet.decrypt(value[len(PREFIX):].encode()).decode()
         except InvalidToken:
-            raise CipherError("stored tokens were encrypted with another OMNIROUTE_ENCRYPTION_KEY") from None
+            raise GatewayError(ErrorKind.INTERNAL, "stored tokens were encrypted with another "
+                               "OMNIROUTE_ENCRYPTION_KEY") from None

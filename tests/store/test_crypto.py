@@ -5,16 +5,17 @@ from __future__ import annotations
 import pytest
 from cryptography.fernet import Fernet
 
-from omniroute.store.crypto import PREFIX, Cipher, CipherError, is_masked, mask
+from omniroute.errors import GatewayError
+from omniroute.store.crypto import PREFIX, Cipher, is_masked, mask
 
 
 def test_sealed_values_open_with_the_same_key_only() -> None:
     sealed = Cipher("a passphrase").seal("rt-secret")
     assert sealed.startswith(PREFIX) and "rt-secret" not in sealed
     assert Cipher("a passphrase").open(sealed) == "rt-secret"
-    with pytest.raises(CipherError, match="another"):
+    with pytest.raises(GatewayError, match="another"):
         Cipher("other").open(sealed)
-    with pytest.raises(CipherError, match="OMNIROUTE_ENCRYPTION_KEY"):
+    with pytest.raises(GatewayError, match="OMNIROUTE_ENCRYPTION_KEY"):
         Cipher(None).open(sealed)
 
 
