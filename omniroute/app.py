@@ -99,6 +99,7 @@ class App:
 
     async def _open(self) -> Gateway:
         self.gw = Gateway.open(self.settings)
+        self.gw.start()
         return self.gw
 
     async def lifespan(self, receive: Any, send: Any) -> None:

@@ -16,6 +16,7 @@ import sys
 from omniroute import __version__
 from omniroute.config import BARE_ENV, OPTIONS, RUNTIME_ENV, Settings, env_name, load_file, resolve
 from omniroute.errors import GatewayError
+from omniroute.oauth.providers import configure as configure_oauth
 
 _BOOL_FLAGS = {"require_api_key"}
 
@@ -51,6 +52,7 @@ def main(argv: list[str] | None = None) -> int:
     flags = {k: v for k, v in vars(args).items() if k in OPTIONS}
     try:
         settings = resolve(flags)
+        configure_oauth(settings.oauth)  # a bad [oauth.*] value or OMNIROUTE_OAUTH_* stops start-up here
         provisioned = _provision(settings)
     except GatewayError as err:
         print(f"omniroute: {err.message}", file=sys.stderr)

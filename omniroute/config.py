@@ -40,6 +40,12 @@ class Settings(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     log_level: str = "warning"
     log_format: str = "plain"
     hooks: str = ""  # comma-separated module:factory
+    encryption_key: str | None = None  # OAuth tokens encrypted at rest with it (store.crypto)
+    backup_interval: float = 24.0  # hours between automatic backups (0: none)
+    backup_keep: int = 7  # automatic (and pre-restore) backups kept
+    max_import_bytes: int = 64 * 1024 * 1024  # largest .sqlite accepted by /api/db-backups/import
+    #: the config file's [oauth.<provider>] tables (validated by omniroute.oauth.providers)
+    oauth: dict[str, dict[str, str]] = msgspec.field(default_factory=dict)
 
     @property
     def hook_specs(self) -> tuple[str, ...]:
@@ -79,6 +85,10 @@ OPTIONS: dict[str, tuple[type, str]] = {
     "log_level": (str, "critical, error, warning, info or debug (info: one access-log line per request)"),
     "log_format": (str, "access-log lines: plain or json"),
     "hooks": (str, "extra request hooks, comma-separated module:factory (docs/architecture.md)"),
+    "encryption_key": (str, "key encrypting OAuth tokens at rest (prefer the environment variable)"),
+    "backup_interval": (float, "hours between automatic store backups (0 = none)"),
+    "backup_keep": (int, "automatic and pre-restore backups kept"),
+    "max_import_bytes": (int, "largest .sqlite file /api/db-backups/import accepts, in bytes"),
 }
 
 #: options also read from an unprefixed environment variable
@@ -94,7 +104,9 @@ def resolve(flags: Mapping[str, Any], environ: Mapping[str, str] = os.environ) -
     values: dict[str, Any] = {}
     config_path = flags.get("config") or environ.get(env_name("config"))
     if config_path:
-        values.update(load_file(config_path).get("server", {}))
+        data = load_file(config_path)
+        values.update(data.get("server", {}))
+        values["oauth"] = data.get("oauth", {})
         values["config"] = str(config_path)
     for option, (kind, _help) in OPTIONS.items():
         raw = environ.get(env_name(option), environ.get(BARE_ENV.get(option, ""), None))
@@ -131,6 +143,9 @@ def _validate(s: Settings) -> Settings:
         ("log_level", s.log_level in ("critical", "error", "warning", "info", "debug"), "unknown level"),
         ("log_format", s.log_format in ("plain", "json"), "must be plain or json"),
         ("hooks", all(":" in h for h in s.hook_specs), "each hook is module:factory"),
+        ("backup_interval", s.backup_interval >= 0, "must be >= 0 (0: no automatic backups)"),
+        ("backup_keep", s.backup_keep >= 1, "must be >= 1"),
+        ("max_import_bytes", s.max_import_bytes > 0, "must be > 0"),
     )
     for path, ok, why in checks:
         if not ok:
@@ -146,7 +161,7 @@ def load_file(path: str | Path) -> dict[str, Any]:
         raise GatewayError(ErrorKind.INVALID_REQUEST, f"cannot read config file {path}: {exc.strerror}") from None
     except tomllib.TOMLDecodeError as exc:
         raise GatewayError(ErrorKind.INVALID_REQUEST, f"config file {path} is not valid TOML: {exc}") from None
-    unknown = set(data) - {"server", "providers", "provider_nodes", "aliases"}
+    unknown = set(data) - {"server", "providers", "provider_nodes", "aliases", "oauth"}
     if unknown:
         raise GatewayError(ErrorKind.INVALID_REQUEST, f"config: unknown section(s) {sorted(unknown)}")
     server = data.get("server", {})

@@ -7,10 +7,17 @@ management write moved the store's version, and reloads shared account health wh
 
 The hook chain holds only what is configured: the gateway's own hooks (rate limits while
 some limit is set, budgets while some budget exists) then the operator's ``--hooks``.
+
+Also per worker: the subscription accounts' token cache (``tokens``, emptied whenever the
+snapshot is rebuilt), the configured OAuth providers and the store's backups, whose daily
+schedule runs as a task of every worker (``run_backups``: the worker that claims the turn in
+the runtime environment makes it).
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import os
 import time
 
@@ -18,16 +25,23 @@ import aiohttp
 
 from omniroute.config import Settings
 from omniroute.hooks import HookChain, load_hooks
+from omniroute.oauth.providers import configure as configure_oauth
+from omniroute.oauth.tokens import TokenBook
 from omniroute.routing.limits import Budgets, RateLimits
 from omniroute.routing.registry import Registry
 from omniroute.routing.router import Router
 from omniroute.store import Runtime, Store
+from omniroute.store.backups import Backups
+from omniroute.store.crypto import Cipher
 from omniroute.upstream import H1Pool, open_pool, open_session
+
+log = logging.getLogger("omniroute")
+_AUTO_BACKUP = "backup-auto-claim"
 
 
 class Gateway:
-    __slots__ = ("extra_hooks", "hooks", "registry", "router", "runtime", "session", "settings", "started", "store",
-                 "upstream")
+    __slots__ = ("backups", "extra_hooks", "hooks", "oauth", "registry", "router", "runtime", "session", "settings",
+                 "started", "store", "tasks", "tokens", "upstream")
 
     def __init__(self, settings: Settings, store: Store, runtime: Runtime, upstream: H1Pool,
                  session: aiohttp.ClientSession) -> None:
@@ -40,6 +54,10 @@ class Gateway:
         self.registry = Registry(store, timeouts)
         self.router = Router(self.registry, runtime)
         self.started = time.time()
+        self.oauth = configure_oauth(settings.oauth)
+        self.tokens = TokenBook(store, runtime, session, self.oauth, Cipher(settings.encryption_key))
+        self.backups = Backups(store, runtime, settings.data_path / "backups")
+        self.tasks: list[asyncio.Task] = []
         self.extra_hooks = load_hooks(settings.hook_specs, self)
         self.hooks = HookChain([])
         self._rebuild()
@@ -57,6 +75,7 @@ class Gateway:
     def _rebuild(self) -> None:
         """The hook chain and tracking flags for the current snapshot."""
         registry = self.registry
+        self.tokens.clear()
         own: list = []
         if RateLimits.configured(registry):
             own.append(RateLimits(registry, self.runtime))
@@ -65,7 +84,36 @@ class Gateway:
         self.hooks = HookChain([*own, *self.extra_hooks], self.hooks.running)
         self.router.latency.tracking = any(c.strategy == "latency-optimized" for c in registry.combos.values())
 
+    def start(self) -> None:
+        """The worker's background work (from the lifespan, inside the running loop)."""
+        self.tasks.append(asyncio.get_running_loop().create_task(self.run_backups()))
+
+    async def run_backups(self) -> None:
+        """The automatic backups (``backup_interval`` hours; rotation keeps ``backup_keep``).
+        Every worker runs this; whichever claims a due turn first makes the backup."""
+        interval = self.settings.backup_interval * 3600
+        if interval <= 0:
+            return
+        while True:
+            try:
+                if self.store.version() and self.backups.due(interval, time.time()) and self._claim_backup(interval):
+                    await asyncio.to_thread(self.backups.create, "auto")
+                    self.backups.rotate(self.settings.backup_keep)
+            except Exception:  # a full disk must not end the schedule
+                log.exception("automatic backup failed")
+            await asyncio.sleep(min(interval, 60.0))
+
+    def _claim_backup(self, interval: float) -> bool:
+        now = time.time()
+
+        def claim(_key: str, raw: bytes | None) -> bytes | None:
+            return None if raw is not None and now - float(raw) < interval else repr(now).encode()
+
+        return bool(self.runtime.update_many("marks", [_AUTO_BACKUP], claim))
+
     async def close(self) -> None:
+        for task in self.tasks:
+            task.cancel()
         await self.hooks.drain()
         await self.upstream.close()
         await self.session.close()

@@ -22,6 +22,7 @@ from omniroute.errors import ErrorKind, GatewayError
 from omniroute.formats.openai_chat.view import invalid
 from omniroute.providers.specs import NODE_KINDS, AuthStyle, ProviderSpec
 from omniroute.store import Connection, ProviderNode
+from omniroute.store.crypto import mask as mask  # answers mask secrets as exports do
 
 T = TypeVar("T")
 
@@ -105,24 +106,23 @@ def require(ok: bool, field: str, message: str) -> None:
         raise GatewayError(ErrorKind.INVALID_REQUEST, f"'{field}' {message}", param=field)
 
 
-def mask(secret: str) -> str:
-    if not secret:
-        return ""
-    return secret[:4] + "…" + secret[-4:] if len(secret) > 12 else "****"
-
-
 def connection_record(
-    data: ConnectionInput, specs: Mapping[str, ProviderSpec], conn_id: str | None = None, source: str = "api"
+    data: ConnectionInput, specs: Mapping[str, ProviderSpec], conn_id: str | None = None, source: str = "api",
+    oauth: str = "",
 ) -> Connection:
-    """Validate ``data`` against the provider rows ``specs``; the record to store."""
+    """Validate ``data`` against the provider rows ``specs``; the record to store. A
+    subscription row's connection comes only from its OAuth login (``oauth``: its provider)."""
     spec = specs.get(data.provider)
     if spec is None:
         known = ", ".join(sorted(p for p in specs if not p.startswith(("node-", "cfg-"))))
         raise GatewayError(
             ErrorKind.INVALID_REQUEST, f"unknown provider '{data.provider}' (known: {known})", param="provider"
         )
-    key_needed = spec.auth != AuthStyle.NONE and not spec.key_optional
-    require(not key_needed or bool(data.api_key), "apiKey", f"is required for provider '{spec.id}'")
+    if spec.auth is AuthStyle.OAUTH:
+        require(bool(oauth), "provider", f"'{spec.id}' is a subscription: connect it with "
+                f"GET /api/oauth/{spec.oauth}/authorize (or /device), not an API key")
+        require(not data.api_key, "apiKey", "is not used by subscription accounts (they hold OAuth tokens)")
+    require(not spec.needs_key or bool(data.api_key), "apiKey", f"is required for provider '{spec.id}'")
     base_url = check_url(data.base_url) if data.base_url else None
     require(all(m.strip() for m in data.models), "models", "must not contain empty model names")
     require(data.rpm >= 0, "rpm", "must be >= 0 (0: no limit)")
@@ -141,6 +141,7 @@ def connection_record(
         tpm=data.tpm,
         source=source,
         created_at=time.time(),
+        oauth=oauth,
     )
 
 

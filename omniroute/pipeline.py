@@ -280,18 +280,35 @@ async def open_upstream(gw: Gateway, target: Target, url: str, body: bytes,
     """POST ``body`` (``headers``: the client's forwarded ones, over the target's) with the
     timeouts of the target's resilience profile; errors (including HTTP ≥ 400) raise
     ``GatewayError``."""
-    headers = {**target.headers, **headers} if headers else target.headers
+    base = target.headers
+    if target.oauth:  # a subscription account: its current token (and, Code Assist, its project)
+        creds = await gw.tokens.credentials(target)
+        base, body = creds.headers, creds.body(body)
+    headers = merge_headers(base, headers) if headers else base
     timeouts = gw.registry.resilience.timeouts_of(target.provider)
     try:
         resp = await gw.upstream.request("POST", url, headers, body, timeouts)
     except UPSTREAM_ERRORS as exc:
         raise map_exception(exc, target.provider) from None
     if resp.status >= 400:
+        if resp.status == 401 and target.oauth:  # revoked early: refresh before its next use
+            gw.tokens.invalidate(target.connection_id)
         raw = await read_all(resp, target)
         err = FORMATS[target.spec.format].decode_error(resp.status, raw, target.provider)
         err.retry_after = retry_after(resp.headers.get("retry-after"), time.time())
         raise err
     return resp
+
+
+def merge_headers(base: dict[str, str], forwarded: dict[str, str]) -> dict[str, str]:
+    """The target's headers with the client's forwarded ones over them; ``anthropic-beta``
+    lists are joined, so a row's own beta (an OAuth row's ``oauth-…``) survives the client's."""
+    merged = {**base, **forwarded}
+    row_beta, client_beta = base.get("anthropic-beta"), forwarded.get("anthropic-beta")
+    if row_beta and client_beta:
+        betas = [b.strip() for b in client_beta.split(",") if b.strip()]
+        merged["anthropic-beta"] = ",".join([*betas, *(b for b in row_beta.split(",") if b not in betas)])
+    return merged
 
 
 async def guarded(receive: Any, ctx: RequestContext, work: Coroutine[Any, Any, None]) -> None:

@@ -11,7 +11,14 @@ Auth styles:
 ``x-api-key``    ``x-api-key: <key>`` (+ the row's ``anthropic-version`` header)
 ``goog-api-key`` ``x-goog-api-key: <key>`` (Gemini)
 ``none``         no credential (Ollama, local servers)
+``oauth``        ``Authorization: Bearer <token>`` with the account's current OAuth
+                 token (subscription rows: ``oauth`` names the OAuth provider whose
+                 tokens the row takes; ``routing.tokens`` keeps them fresh)
 ===============  ====================================================
+
+Subscription rows (docs/subscriptions.md) are ordinary rows: their connections are made by
+``/api/oauth/{provider}/…`` instead of ``POST /api/providers``, and a connection's
+``baseUrl`` replaces the row's default as for any row.
 
 Paths are appended to the connection's base URL; Gemini's contain ``{model}``.
 
@@ -42,6 +49,7 @@ class AuthStyle(StrEnum):
     X_API_KEY = "x-api-key"
     GOOG_API_KEY = "goog-api-key"
     NONE = "none"
+    OAUTH = "oauth"
 
 
 class ProviderSpec(msgspec.Struct, frozen=True):
@@ -62,6 +70,12 @@ class ProviderSpec(msgspec.Struct, frozen=True):
     families: tuple[str, ...] = ()  # model-id prefixes this provider owns (see the table)
     cache_hints: bool = False  # takes cache_control hints
     mid_conversation_system: bool = False  # takes role "system" inside messages
+    oauth: str = ""  # subscription row: the OAuth provider (``/api/oauth/{oauth}``) of its accounts
+
+    @property
+    def needs_key(self) -> bool:
+        """Its connections cannot call it without an API key."""
+        return self.auth not in (AuthStyle.NONE, AuthStyle.OAUTH) and not self.key_optional
 
 
 def _openai_compatible(
@@ -195,7 +209,38 @@ BUILTIN: tuple[ProviderSpec, ...] = (
     ),
 )
 
-SPECS: dict[str, ProviderSpec] = {spec.id: spec for spec in BUILTIN}
+#: Subscription rows: accounts logged in through ``/api/oauth/{oauth}`` (docs/subscriptions.md).
+#: Headers are the ones each service documents for its own clients.
+SUBSCRIPTIONS: tuple[ProviderSpec, ...] = (
+    ProviderSpec(
+        "claude-code", "Claude (Pro/Max subscription)", "anthropic", "https://api.anthropic.com/v1",
+        auth=AuthStyle.OAUTH, prefixes=("cc",), chat_path="/messages", count_tokens_path="/messages/count_tokens",
+        headers=(("anthropic-version", "2023-06-01"), ("anthropic-beta", "oauth-2025-04-20")),
+        models=("claude-opus-4-1", "claude-sonnet-4-5", "claude-haiku-4-5"), cache_hints=True,
+        mid_conversation_system=True, oauth="claude",
+    ),
+    ProviderSpec(
+        "codex", "Codex (ChatGPT subscription)", "openai_responses", "https://chatgpt.com/backend-api/codex",
+        auth=AuthStyle.OAUTH, prefixes=("cx",), chat_path="/responses", models_path=None,
+        headers=(("OpenAI-Beta", "responses=experimental"), ("originator", "codex_cli_rs")),
+        models=("gpt-5", "gpt-5-codex"), oauth="codex",
+    ),
+    ProviderSpec(
+        "gemini-cli", "Gemini CLI (Google account)", "gemini_cli", "https://cloudcode-pa.googleapis.com/v1internal",
+        auth=AuthStyle.OAUTH, prefixes=("gc",), chat_path=":generateContent",
+        stream_path=":streamGenerateContent?alt=sse", models_path=None,
+        models=("gemini-2.5-pro", "gemini-2.5-flash"), oauth="gemini-cli",
+    ),
+    ProviderSpec(
+        "github", "GitHub Copilot", "openai_chat", "https://api.githubcopilot.com", auth=AuthStyle.OAUTH,
+        prefixes=("gh",), headers=(("Copilot-Integration-Id", "vscode-chat"), ("Editor-Version", "vscode/1.99.0"),
+                                   ("Editor-Plugin-Version", "copilot-chat/0.26.0"),
+                                   ("User-Agent", "GitHubCopilotChat/0.26.0"), ("Openai-Intent", "conversation-panel")),
+        models=("gpt-4.1", "gpt-4o", "claude-sonnet-4"), oauth="github",
+    ),
+)
+
+SPECS: dict[str, ProviderSpec] = {spec.id: spec for spec in (*BUILTIN, *SUBSCRIPTIONS)}
 
 #: custom node ``type``/``api_type`` -> (format, chat path, auth, extra headers)
 NODE_KINDS: dict[tuple[str, str], tuple[str, str, AuthStyle, tuple[tuple[str, str], ...]]] = {

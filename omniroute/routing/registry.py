@@ -126,7 +126,9 @@ class Registry:
                 specs[node.id] = node_spec(node.id, node.name, node.prefix, node.base_url, kind)
         self.specs = specs
         self.prefixes = {p: spec.id for spec in specs.values() for p in (spec.id, *spec.prefixes)}
-        conns = sorted(store.scan("connections"), key=lambda c: (c.priority, c.created_at))
+        # a connection without the key its row needs (one that came by sync or import) is not routed
+        conns = sorted((c for c in store.scan("connections") if c.api_key or c.provider not in specs
+                        or not specs[c.provider].needs_key), key=lambda c: (c.priority, c.created_at))
         self.connections: dict[str, Connection] = {c.id: c for c in conns}
         by_provider: dict[str, list[Target]] = {}
         for conn in conns:

@@ -1,7 +1,9 @@
 """Compiled upstream targets: a connection joined with its provider row, ready to call.
 
 Everything a request needs from a connection — URLs and the header dict with credentials —
-is computed here once per snapshot, so the hot path does no string building.
+is computed here once per snapshot, so the hot path does no string building. A subscription
+account (``oauth``) is the exception: its bearer token changes over time, so its headers come
+from the worker's token cache when the request leaves (``oauth.tokens``).
 """
 
 from __future__ import annotations
@@ -31,6 +33,8 @@ class Target(msgspec.Struct, frozen=True):
     key_print: str = ""  # fingerprint of the connection's key, "no-key" without one (an auth failure sticks to it)
     rpm: int = 0  # the account's own limits (0: none)
     tpm: int = 0
+    oauth: bool = False  # credentials from oauth.tokens.TokenBook, not ``headers``
+    expired: bool = False  # a subscription account whose tokens can no longer be refreshed
 
     @property
     def provider(self) -> str:
@@ -50,5 +54,7 @@ def compile_target(conn: Connection, spec: ProviderSpec) -> Target:
     if auth and conn.api_key:
         headers[auth[0]] = auth[1].format(conn.api_key)
     base = (conn.base_url or spec.base_url).rstrip("/")
-    key_print = hashlib.sha256(conn.api_key.encode()).hexdigest()[:16] if conn.api_key else "no-key"
-    return Target(conn.id, conn.name, spec, base, headers, key_print, conn.rpm, conn.tpm)
+    oauth = spec.auth is AuthStyle.OAUTH
+    # no key print for a subscription account: a refused token is refreshed, not held against it
+    key_print = "" if oauth else hashlib.sha256(conn.api_key.encode()).hexdigest()[:16] if conn.api_key else "no-key"
+    return Target(conn.id, conn.name, spec, base, headers, key_print, conn.rpm, conn.tpm, oauth, oauth and conn.expired)

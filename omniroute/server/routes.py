@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from omniroute.server import (
+    api_backups,
     api_keys,
     api_nodes,
+    api_oauth,
     api_providers,
     api_resilience,
     api_routing,
+    api_sync,
     api_system,
     v1,
     v1_formats,
@@ -28,6 +31,7 @@ def build_router() -> Router:
     r.add("POST", "/v1/providers/{provider}/chat/completions", Endpoint(v1.provider_chat_completions, OPENAI))
     _add_formats(r)
     _add_routing(r)
+    _add_accounts_and_backups(r)
 
     r.add("GET", "/api/monitoring/health", Endpoint(api_system.health, access=PUBLIC))
     r.add("POST", "/api/auth/login", Endpoint(api_system.login, access=PUBLIC))
@@ -98,3 +102,20 @@ def _add_routing(r: Router) -> None:
         ("DELETE", "/api/usage/budget", res.delete_budget),
     ):
         r.add(method, path, Endpoint(handler, access=MANAGEMENT))
+
+
+def _add_accounts_and_backups(r: Router) -> None:
+    """Subscription logins, backups, export/import and cloud sync (``/api/cloud/*`` checks the
+    sync token itself: a login session does not open it)."""
+    b, s = api_backups, api_sync
+    for method, path, handler in (
+        ("GET", "/api/oauth/{provider}/{action}", api_oauth.handle),
+        ("POST", "/api/oauth/{provider}/{action}", api_oauth.handle),
+        ("GET", "/api/db-backups", b.list_backups), ("PUT", "/api/db-backups", b.create_backup),
+        ("POST", "/api/db-backups", b.restore_backup), ("GET", "/api/db-backups/export", b.export),
+        ("POST", "/api/db-backups/import", b.import_file), ("GET", "/api/db-backups/exportAll", b.export_all),
+        ("POST", "/api/sync/initialize", s.initialize), ("POST", "/api/sync/cloud", s.sync),
+    ):
+        r.add(method, path, Endpoint(handler, access=MANAGEMENT))
+    r.add("GET", "/api/cloud/bundle", Endpoint(s.get_bundle, access=PUBLIC))
+    r.add("PUT", "/api/cloud/bundle", Endpoint(s.put_bundle, access=PUBLIC))

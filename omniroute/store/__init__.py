@@ -9,6 +9,7 @@ from omniroute.store.records import (
     ComboEntry,
     Connection,
     CustomModel,
+    OAuthToken,
     Policy,
     ProviderNode,
     Session,
@@ -17,6 +18,7 @@ from omniroute.store.records import (
 from omniroute.store.runtime import Runtime
 
 __all__ = [
-    "Alias", "ApiKey", "Budget", "Combo", "ComboEntry", "Connection", "CustomModel", "Policy", "ProviderNode",
+    "Alias", "ApiKey", "Budget", "Combo", "ComboEntry", "Connection", "CustomModel", "OAuthToken", "Policy",
+    "ProviderNode",
     "Runtime", "Session", "SettingValue", "Store",
 ]

@@ -162,6 +162,18 @@ class Runtime:
         raw = self.get("spend", key)
         return _f64.unpack(raw)[0] if raw else 0.0
 
+    def spend_totals(self) -> dict[str, float]:
+        return {key: _f64.unpack(raw)[0] for key, raw in self.items("spend")}
+
+    def keep_spend(self, totals: dict[str, float]) -> None:
+        """Each ``spend`` entry raised to ``totals``' when that is higher (a restore: what was
+        spent stays spent)."""
+        def higher(key: str, raw: bytes | None) -> bytes | None:
+            held = _f64.unpack(raw)[0] if raw else 0.0
+            return _f64.pack(totals[key]) if totals[key] > held else None
+
+        self.update_many("spend", totals, higher)
+
     def spend(self, key: str, usd: float) -> float:
         with self.env.begin(write=True, db=self._dbs["spend"]) as txn:
             raw = txn.get(key.encode())
