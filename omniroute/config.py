@@ -40,6 +40,7 @@ class Settings(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     log_level: str = "warning"
     log_format: str = "plain"
     hooks: str = ""  # comma-separated module:factory
+    shutdown_grace: float = 30.0  # seconds in-flight requests get to finish at shutdown and restart
 
     @property
     def hook_specs(self) -> tuple[str, ...]:
@@ -79,6 +80,8 @@ OPTIONS: dict[str, tuple[type, str]] = {
     "log_level": (str, "critical, error, warning, info or debug (info: one access-log line per request)"),
     "log_format": (str, "access-log lines: plain or json"),
     "hooks": (str, "extra request hooks, comma-separated module:factory (docs/architecture.md)"),
+    "shutdown_grace": (float, "seconds in-flight requests get to finish at shutdown or restart before workers are "
+                              "killed"),
 }
 
 #: options also read from an unprefixed environment variable
@@ -131,6 +134,7 @@ def _validate(s: Settings) -> Settings:
         ("log_level", s.log_level in ("critical", "error", "warning", "info", "debug"), "unknown level"),
         ("log_format", s.log_format in ("plain", "json"), "must be plain or json"),
         ("hooks", all(":" in h for h in s.hook_specs), "each hook is module:factory"),
+        ("shutdown_grace", s.shutdown_grace > 0, "must be > 0"),
     )
     for path, ok, why in checks:
         if not ok:

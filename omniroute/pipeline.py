@@ -128,9 +128,10 @@ async def _exchange(gw: Gateway, ctx: RequestContext, send: Any, route: Route,
                     make_encoder: Callable[[], Any] | None, model_in_body: bool) -> None:
     client = ctx.client
     reframe = make_encoder is not None
+    relay_body = not gw.hooks.rewrites_request  # a hook changed the request: re-encode it
 
     def prepare(upstream: ModuleType, spec: ProviderSpec, leg: Leg) -> Prepared:
-        if upstream is client and not reframe:
+        if upstream is client and not reframe and relay_body:
             return passthrough_body(ctx, spec, leg, model_in_body)
         req = ctx.canonical()
         if len(route.legs) > 1:  # fitting changes the request: each model gets its own copy
@@ -281,12 +282,13 @@ async def open_upstream(gw: Gateway, target: Target, url: str, body: bytes,
     the head, at most ``limit`` seconds when given; errors (including HTTP ≥ 400) raise
     ``GatewayError``."""
     headers = {**target.headers, **headers} if headers else target.headers
+    pool = gw.proxied.get(target.connection_id, gw.upstream) if gw.proxied else gw.upstream
     try:
         if limit is None:
-            resp = await gw.upstream.request("POST", url, headers, body)
+            resp = await pool.request("POST", url, headers, body)
         else:
             async with asyncio.timeout(limit):
-                resp = await gw.upstream.request("POST", url, headers, body)
+                resp = await pool.request("POST", url, headers, body)
     except UPSTREAM_ERRORS as exc:
         raise map_exception(exc, target.provider) from None
     if resp.status >= 400:

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from omniroute.server import (
+    api_cli_tools,
+    api_evals,
     api_keys,
+    api_lifecycle,
     api_nodes,
     api_providers,
     api_resilience,
     api_routing,
+    api_settings,
     api_system,
     v1,
     v1_formats,
@@ -28,6 +32,7 @@ def build_router() -> Router:
     r.add("POST", "/v1/providers/{provider}/chat/completions", Endpoint(v1.provider_chat_completions, OPENAI))
     _add_formats(r)
     _add_routing(r)
+    _add_operations(r)
 
     r.add("GET", "/api/monitoring/health", Endpoint(api_system.health, access=PUBLIC))
     r.add("POST", "/api/auth/login", Endpoint(api_system.login, access=PUBLIC))
@@ -96,5 +101,30 @@ def _add_routing(r: Router) -> None:
         ("GET", "/api/pricing", res.get_pricing), ("PUT", "/api/pricing", res.put_pricing),
         ("GET", "/api/usage/budget", res.get_budget), ("POST", "/api/usage/budget", res.set_budget),
         ("DELETE", "/api/usage/budget", res.delete_budget),
+    ):
+        r.add(method, path, Endpoint(handler, access=MANAGEMENT))
+
+
+def _add_operations(r: Router) -> None:
+    """Settings, lifecycle, CLI tools and evals (docs/operations.md)."""
+    st, lc, ct, ev = api_settings, api_lifecycle, api_cli_tools, api_evals
+    r.add("GET", "/api/init", Endpoint(lc.init, access=PUBLIC))
+    for method, path, handler in (
+        ("POST", "/api/auth/password", api_system.change_password),
+        ("POST", "/api/restart", lc.restart), ("POST", "/api/shutdown", lc.shutdown),
+        ("GET", "/api/settings/require-login", st.get_require_login),
+        ("PUT", "/api/settings/require-login", st.put_require_login),
+        ("GET", "/api/settings/ip-filter", st.get_ip_filter), ("PUT", "/api/settings/ip-filter", st.put_ip_filter),
+        ("GET", "/api/settings/system-prompt", st.get_system_prompt),
+        ("PUT", "/api/settings/system-prompt", st.put_system_prompt),
+        ("GET", "/api/settings/thinking-budget", st.get_thinking_budget),
+        ("PUT", "/api/settings/thinking-budget", st.put_thinking_budget),
+        ("GET", "/api/settings/proxy", st.get_proxy), ("PUT", "/api/settings/proxy", st.put_proxy),
+        ("POST", "/api/settings/proxy/test", st.test_proxy),
+        ("GET", "/api/cli-tools/runtime/{tool}", ct.runtime),
+        ("GET", "/api/cli-tools/{tool}", ct.get_settings), ("POST", "/api/cli-tools/{tool}", ct.write_settings),
+        ("GET", "/api/evals", ev.list_suites), ("POST", "/api/evals", ev.create_suite),
+        ("GET", "/api/evals/{id}", ev.get_suite), ("DELETE", "/api/evals/{id}", ev.delete_suite),
+        ("POST", "/api/evals/{id}/run", ev.run_suite_now),
     ):
         r.add(method, path, Endpoint(handler, access=MANAGEMENT))

@@ -23,6 +23,7 @@ from omniroute.store.records import (
     Combo,
     Connection,
     CustomModel,
+    EvalSuite,
     Policy,
     ProviderNode,
     Session,
@@ -43,6 +44,7 @@ TABLES: dict[str, type[msgspec.Struct]] = {
     "policies": Policy,
     "budgets": Budget,
     "settings": SettingValue,
+    "evals": EvalSuite,
 }
 
 _VERSION = b"version"
@@ -90,6 +92,10 @@ class Store:
             values = [bytes(v) for v in txn.cursor().iternext(keys=False, values=True)]
         for raw in values:
             yield decode(raw)
+
+    def keys(self, table: str) -> list[str]:
+        with self.env.begin(db=self._dbs[table]) as txn:
+            return [bytes(k).decode() for k in txn.cursor().iternext(keys=True, values=False)]
 
     def count(self, table: str) -> int:
         with self.env.begin(db=self._dbs[table]) as txn:

@@ -13,7 +13,10 @@ database        key                  value
 ``policies``    policy id            ``Policy``: allow/deny/rewrite rules for keys
 ``budgets``     key id               ``Budget``: a key's spend limit per period
 ``settings``    name                 ``SettingValue``: ``general``, ``resilience``,
-                                     ``rate_limit``, ``pricing`` (validated by the API)
+                                     ``rate_limit``, ``pricing``, ``auth``, ``ip_filter``,
+                                     ``system_prompt``, ``thinking_budget``, ``proxy``
+                                     (validated by the API)
+``evals``       suite id             ``EvalSuite``: eval cases and the last scorecard
 ``meta``        name                 raw bytes: ``version`` counter, ``password_hash``
 ==============  ===================  ==============================================
 
@@ -118,3 +121,17 @@ class Budget(msgspec.Struct, omit_defaults=True):
 
 class SettingValue(msgspec.Struct):
     value: dict[str, Any]
+
+
+class EvalCase(msgspec.Struct, omit_defaults=True):
+    input: str | list[dict[str, Any]]  # a user prompt, or OpenAI Chat messages
+    expect: dict[str, Any]  # contains | equals | regex | jsonSchema (all that are given must hold)
+
+
+class EvalSuite(msgspec.Struct, omit_defaults=True):
+    id: str
+    name: str
+    model: str
+    cases: list[EvalCase] = msgspec.field(default_factory=list)
+    created_at: float = 0.0
+    last_run: dict[str, Any] | None = None  # the last scorecard
