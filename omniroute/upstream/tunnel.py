@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import ssl
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from python_socks import ProxyError, ProxyTimeoutError, ProxyType
@@ -52,7 +53,7 @@ class ProxyTunnel:
         return Proxy(_TYPES[self.scheme], self.host, self.port, self.username, self.password,
                      rdns=self.scheme != "socks5", proxy_ssl=self._proxy_ssl, loop=loop)
 
-    async def open(self, loop: asyncio.AbstractEventLoop, protocol: asyncio.Protocol, host: str, port: int,
+    async def open(self, loop: asyncio.AbstractEventLoop, protocol: Any, host: str, port: int,
                    tls: ssl.SSLContext | None, timeout: float) -> None:
         """Tunnel to ``host:port`` and hand the connection to ``protocol`` (TLS started first
         for an https upstream). Raises ``H1ConnectError`` or ``H1TimeoutError``."""
@@ -63,6 +64,7 @@ class ProxyTunnel:
         except (ProxyError, OSError) as exc:
             raise H1ConnectError(f"proxy {self.label} could not reach {host}:{port}: {exc}") from exc
         transport = stream.writer.transport
+        protocol.tunnel = stream  # type: ignore[attr-defined]  # a StreamWriter closes its transport when collected
         if tls is None:
             transport.set_protocol(protocol)
             protocol.connection_made(transport)
