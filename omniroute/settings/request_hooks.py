@@ -32,6 +32,10 @@ auto         none: the client's budget or effort is removed, the provider's defa
 custom       ``budgetTokens`` on every request (0: reasoning off), whatever the client asked
 adaptive     a budget scaled to the request, at most ``budgetTokens`` (``adaptive_budget``)
 ===========  ==============================================================================
+
+A budget counts against the output limit (Anthropic requires ``max_tokens`` above it): a
+client ``max_tokens`` at or under the budget is raised by the budget, so the visible answer
+keeps the room the client asked for.
 """
 
 from __future__ import annotations
@@ -82,10 +86,16 @@ class ThinkingBudgetHook(Hook):
         shown = asked.include_thoughts if asked is not None else None
         if self.mode == "auto":
             req.reasoning = None
-        elif self.mode == "custom":
-            req.reasoning = Reasoning(self.budget > 0, None, self.budget if self.budget > 0 else None, shown)
+            return
+        if self.mode == "custom":
+            budget = self.budget
         elif asked is None or (asked.enabled and asked.effort != "none"):
-            req.reasoning = Reasoning(True, None, adaptive_budget(req, self.budget), shown)
+            budget = adaptive_budget(req, self.budget)
+        else:
+            return
+        req.reasoning = Reasoning(budget > 0, None, budget or None, shown)
+        if budget and req.max_tokens is not None and req.max_tokens <= budget:
+            req.max_tokens += budget  # the budget counts against max_tokens: the answer keeps its room
 
 
 def adaptive_budget(req: Request, ceiling: int) -> int:
