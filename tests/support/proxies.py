@@ -2,7 +2,8 @@
 
 Both run on asyncio in a daemon thread, accept a tunnel request, connect to the target and
 copy bytes both ways until either side closes. Each records every tunnel it opened
-(``tunnels``: ``"host:port"``) and the credentials it was given (``credentials``), and may
+(``tunnels``: ``"host:port"``), the bytes it carried to each target (``carried``: a tunnel kept
+alive carries many requests) and the credentials it was given (``credentials``), and may
 require a user and password (``auth=("user", "pass")``): HTTP ``Proxy-Authorization: Basic``
 (else ``407``), SOCKS5 username/password (RFC 1929; else the method is refused).
 
@@ -28,6 +29,7 @@ class TunnelProxy:
     def __init__(self, auth: tuple[str, str] | None = None) -> None:
         self.auth = auth
         self.tunnels: list[str] = []
+        self.carried: dict[str, int] = {}
         self.credentials: list[tuple[str, str] | None] = []
         self.loop = asyncio.new_event_loop()
         self.port = 0
@@ -47,21 +49,23 @@ class TunnelProxy:
         self.loop.run_forever()
 
     def stop(self) -> None:
-        def halt() -> None:
+        async def halt() -> None:
             if self._server is not None:
                 self._server.close()
-            for task in asyncio.all_tasks(self.loop):
+            tasks = [t for t in asyncio.all_tasks(self.loop) if t is not asyncio.current_task()]
+            for task in tasks:
                 task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
             self.loop.call_soon(self.loop.stop)
 
-        self.loop.call_soon_threadsafe(halt)
+        asyncio.run_coroutine_threadsafe(halt(), self.loop).result(5)
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
             target = await self.handshake(reader, writer)
             if target is not None:
-                await self._splice(reader, writer, *target)
-        except (OSError, asyncio.IncompleteReadError, ValueError):
+                await self._splice(reader, writer, *target, self.tunnels[-1])
+        except (OSError, asyncio.IncompleteReadError, ValueError, asyncio.CancelledError):
             pass
         finally:
             writer.close()
@@ -71,10 +75,12 @@ class TunnelProxy:
         raise NotImplementedError
 
     async def _splice(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
-                      up_reader: asyncio.StreamReader, up_writer: asyncio.StreamWriter) -> None:
-        async def pump(src: asyncio.StreamReader, dst: asyncio.StreamWriter) -> None:
+                      up_reader: asyncio.StreamReader, up_writer: asyncio.StreamWriter, target: str) -> None:
+        async def pump(src: asyncio.StreamReader, dst: asyncio.StreamWriter, count: bool = False) -> None:
             try:
                 while data := await src.read(65536):
+                    if count:
+                        self.carried[target] = self.carried.get(target, 0) + len(data)
                     dst.write(data)
                     await dst.drain()
             except OSError:
@@ -82,7 +88,7 @@ class TunnelProxy:
             finally:
                 dst.close()
 
-        await asyncio.gather(pump(reader, up_writer), pump(up_reader, writer))
+        await asyncio.gather(pump(reader, up_writer, count=True), pump(up_reader, writer))
 
     async def open_target(self, host: str, port: int) -> tuple[asyncio.StreamReader, asyncio.StreamWriter] | None:
         try:
