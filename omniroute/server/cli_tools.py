@@ -109,6 +109,7 @@ def current(tool: Tool, data: Any) -> dict[str, Any]:
         return {k: _masked(k, env.get(k)) for k in ("ANTHROPIC_BASE_URL", "ANTHROPIC_AUTH_TOKEN", "ANTHROPIC_MODEL")
                 if k in env}
     if tool.id == "codex":
+        data = data.unwrap()  # tomlkit items → plain values
         entry = dict((data.get("model_providers") or {}).get(PROVIDER) or {})
         if "experimental_bearer_token" in entry:
             entry["experimental_bearer_token"] = mask(str(entry["experimental_bearer_token"]))
