@@ -1,7 +1,7 @@
 """Gateway overhead against a direct-to-mock baseline, measured in the same run.
 
     python bench/overhead.py [--duration 8] [--conns 1,16,64] [--workers N] [--out bench/results]
-                             [--with "--log-level info"]
+                             [--with "--log-level info"] [--with-settings 'system-prompt={"enabled":true,...}']
 
 Starts the nginx mock (``mock_upstream.py``), then ``omniroute serve`` with the default
 worker count (one per core) and a fresh data dir, wires the mock in as two provider nodes
@@ -18,6 +18,10 @@ Results: a markdown table on stdout and a JSON file in ``--out``.
 default one and measures both in every row (variant ``default`` and ``with``), interleaved in
 the same run: how a feature that is switched on costs against the same build with it off.
 Gateway output (the access log, when on) goes to a file in the run's directory.
+
+``--with-settings 'NAME=JSON;NAME=JSON'`` does the same for settings set through the API: each
+``PUT /api/settings/NAME`` with that body is applied to the second gateway after it is wired
+(``system-prompt``, ``thinking-budget``, ``proxy``, ``ip-filter``; docs/operations.md).
 """
 
 from __future__ import annotations
@@ -149,13 +153,23 @@ def wire(gateway: str, mock: str) -> None:
         httpx.post(f"{gateway}/api/providers", json={"provider": node["node"]["id"], "apiKey": "sk-bench"})
 
 
+def apply_settings(gateway: str, spec: str) -> None:
+    """``NAME=JSON;…`` → ``PUT /api/settings/NAME`` with each body (``--with-settings``)."""
+    for item in filter(None, (part.strip() for part in spec.split(";"))):
+        name, _, body = item.partition("=")
+        resp = httpx.put(f"{gateway}/api/settings/{name.strip()}", json=json.loads(body))
+        if resp.status_code != 200:
+            raise SystemExit(f"--with-settings {name}: {resp.status_code} {resp.text}")
+
+
 def run(args: argparse.Namespace) -> dict:
     work = Path(tempfile.mkdtemp(prefix="omniroute-bench-"))
     work.chmod(0o755)  # nginx workers run unprivileged and must read the stream file
     mock_port = free_port()
     mock = f"http://127.0.0.1:{mock_port}"
     nginx = start_nginx(work / "nginx", mock_port)
-    variants = {"default": []} | ({"with": args.with_flags.split()} if args.with_flags else {})
+    second = args.with_flags or args.with_settings
+    variants = {"default": []} | ({"with": args.with_flags.split()} if second else {})
     gateways: dict[str, tuple[str, subprocess.Popen[bytes]]] = {}
     try:
         for name, flags in variants.items():
@@ -165,6 +179,8 @@ def run(args: argparse.Namespace) -> dict:
         for url, _proc in gateways.values():
             wait_http(url + "/api/monitoring/health")
             wire(url, mock)
+        if args.with_settings:
+            apply_settings(gateways["with"][0], args.with_settings)
         time.sleep(1.0)
         idle_total, idle_workers = tree_rss_kb(gateways["default"][1].pid)
         rows = measure(args, work, mock, {name: (url, p.pid) for name, (url, p) in gateways.items()})
@@ -180,6 +196,7 @@ def run(args: argparse.Namespace) -> dict:
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "kernel": platform.release()},
         "idle_rss_mb": {"total": round(idle_total / 1024, 1), "per_worker": [round(w / 1024, 1) for w in idle_workers]},
         "with": args.with_flags,
+        "with_settings": args.with_settings,
         "rows": rows,
     }
 
@@ -261,6 +278,8 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=HERE / "results")
     parser.add_argument("--with", dest="with_flags", default="",
                         help='serve flags of a second gateway measured beside the default, e.g. "--log-level info"')
+    parser.add_argument("--with-settings", dest="with_settings", default="",
+                        help="settings PUT to the second gateway: NAME=JSON;NAME=JSON (NAME under /api/settings/)")
     args = parser.parse_args()
     if not shutil.which("wrk"):
         raise SystemExit("bench needs nginx and wrk: apt-get install -y nginx wrk")
