@@ -40,6 +40,10 @@ class Settings(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     log_level: str = "warning"
     log_format: str = "plain"
     hooks: str = ""  # comma-separated module:factory
+    max_audio_bytes: int = 25 * 1024 * 1024
+    transcription_wait: float = 600.0
+    transcription_poll_interval: float = 1.0
+    spool_dir: str | None = None
 
     @property
     def hook_specs(self) -> tuple[str, ...]:
@@ -79,6 +83,10 @@ OPTIONS: dict[str, tuple[type, str]] = {
     "log_level": (str, "critical, error, warning, info or debug (info: one access-log line per request)"),
     "log_format": (str, "access-log lines: plain or json"),
     "hooks": (str, "extra request hooks, comma-separated module:factory (docs/architecture.md)"),
+    "max_audio_bytes": (int, "largest accepted audio upload on /v1/audio/transcriptions, in bytes (larger: 413)"),
+    "transcription_wait": (float, "longest wait for a polled transcript (AssemblyAI), seconds (then 504)"),
+    "transcription_poll_interval": (float, "seconds between two polls of a transcript (AssemblyAI)"),
+    "spool_dir": (str, "directory of the temporary files audio uploads are spooled to (default: the system's)"),
 }
 
 #: options also read from an unprefixed environment variable
@@ -131,6 +139,9 @@ def _validate(s: Settings) -> Settings:
         ("log_level", s.log_level in ("critical", "error", "warning", "info", "debug"), "unknown level"),
         ("log_format", s.log_format in ("plain", "json"), "must be plain or json"),
         ("hooks", all(":" in h for h in s.hook_specs), "each hook is module:factory"),
+        ("max_audio_bytes", s.max_audio_bytes > 0, "must be > 0"),
+        ("transcription_wait", s.transcription_wait > 0, "must be > 0"),
+        ("transcription_poll_interval", s.transcription_poll_interval > 0, "must be > 0"),
     )
     for path, ok, why in checks:
         if not ok:

@@ -42,6 +42,7 @@ class Connection(msgspec.Struct, omit_defaults=True, forbid_unknown_fields=False
     tpm: int = 0  # tokens per minute (0: no limit)
     source: str = "api"  # "api" or "config" (provisioned from the config file)
     created_at: float = 0.0
+    fields: dict[str, str] = msgspec.field(default_factory=dict)  # the row's URL placeholders (accountId, …)
 
 
 class ProviderNode(msgspec.Struct, omit_defaults=True):

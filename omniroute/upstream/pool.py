@@ -31,8 +31,12 @@ Timeouts (``Settings`` → ``open_pool``): ``connect_timeout`` bounds the TCP/TL
 ``first_byte_timeout`` (``head_timeout``) the wait for the response head,
 ``stream_idle_timeout`` (``read_timeout``) the longest silence between two body reads.
 
-Not supported (not needed for LLM upstreams): pipelining, upgrades, proxies, request
-bodies streamed from an iterator, ``Expect: 100-continue`` waiting, response decompression.
+A body may be bytes (one write with the head) or a ``StreamBody`` (``upstream.body``: bytes
+and file slices, sent piece by piece as the socket takes them, with ``Content-Length`` or
+chunked framing; audio uploads).
+
+Not supported (not needed for LLM upstreams): pipelining, upgrades, proxies,
+``Expect: 100-continue`` waiting, response decompression.
 """
 
 from __future__ import annotations
@@ -42,9 +46,10 @@ import ssl
 from collections import deque
 
 from omniroute.config import Settings
+from omniroute.upstream.body import StreamBody
 from omniroute.upstream.connection import Connection, H1Response, StaleConnection
 from omniroute.upstream.errors import H1ConnectError, H1TimeoutError
-from omniroute.upstream.request import encode_request, encode_target
+from omniroute.upstream.request import encode_head, encode_request, encode_target
 
 _MAX_TARGETS = 4096
 
@@ -104,7 +109,8 @@ class Host:
 
     def release(self, conn: Connection) -> None:
         parser = conn.parser
-        if not (parser.complete and parser.keep_alive and not parser.extra and not conn.closed) or self.pool.closed:
+        if not (parser.complete and parser.keep_alive and not parser.extra and not conn.closed) or conn.unsent \
+                or self.pool.closed:
             conn.abort()
             return
         conn.busy, conn.reused = False, True
@@ -151,9 +157,11 @@ class H1Pool:
         self._hosts: dict[tuple[str, str, int], Host] = {}
         self._targets: dict[tuple[str, str], tuple[bytes, Host, bool]] = {}
 
-    async def request(self, method: str, url: str, headers: dict[str, str], body: bytes) -> H1Response:
+    async def request(self, method: str, url: str, headers: dict[str, str], body: bytes | StreamBody) -> H1Response:
         """Send one request; returns once the final response head is in (see module doc)."""
         prefix, host, head_only = self._targets.get((method, url)) or self._add_target(method, url)
+        if not isinstance(body, bytes):
+            return await self._request_stream(host, encode_head(prefix, headers, body.length), body, head_only)
         payload = encode_request(prefix, headers, body)
         idle = host.idle
         conn = idle.pop() if idle and not idle[-1].closed else await host.acquire(False)
@@ -163,6 +171,17 @@ class H1Pool:
             pass
         conn = await host.acquire(True)
         return await conn.exchange(payload, head_only)
+
+    async def _request_stream(self, host: Host, head: bytes, body: StreamBody, head_only: bool) -> H1Response:
+        """A streamed body (``upstream.body``): the same connection rules, sent again from its
+        start on the one retry after a stale connection."""
+        conn = await host.acquire(False)
+        try:
+            return await conn.exchange_stream(head, body, head_only)
+        except StaleConnection:
+            pass
+        conn = await host.acquire(True)
+        return await conn.exchange_stream(head, body, head_only)
 
     def _add_target(self, method: str, url: str) -> tuple[bytes, Host, bool]:
         scheme, hostname, port, prefix = encode_target(method, url)
