@@ -35,7 +35,7 @@ from omniroute.context import RequestContext
 from omniroute.errors import ErrorKind, GatewayError
 from omniroute.formats.registry import FORMATS
 from omniroute.gateway import Gateway
-from omniroute.media import audio
+from omniroute.media.audio import decode_error as decode_media_error
 from omniroute.pipeline import attempt, deadline_of, guarded, head_limit, open_upstream, resolve
 from omniroute.relay import is_json, read_all, start
 from omniroute.routing.registry import Leg, Route
@@ -118,7 +118,7 @@ async def post(gw: Gateway, ctx: RequestContext, target: Target, url: str, body:
                headers: dict[str, str] | None = None, expect: str = JSON, method: str = "POST") -> tuple[bytes, str]:
     """One upstream call, its whole answer read and checked to be ``expect`` (JSON, text or
     an image): (body, content type). Failures raise ``GatewayError``."""
-    decode = functools.partial(audio.decode_error, fallback=FORMATS[target.spec.format].decode_error)
+    decode = functools.partial(decode_media_error, fallback=FORMATS[target.spec.format].decode_error)
     resp = await open_upstream(gw, target, url, body, headers, limit=head_limit(gw, target), method=method,
                                decode_error=decode)
     raw = await read_all(resp, target, ctx)
