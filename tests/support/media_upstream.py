@@ -151,7 +151,7 @@ class MediaUpstream(MockServer):
             else [body["input"]]
         dims = body.get("dimensions") or 4
         data = []
-        for i, text in enumerate(inputs):
+        for i in range(len(inputs)):
             values = vector(i, dims)
             embedding = b64_vector(values) if body.get("encoding_format") == "base64" else values
             data.append({"object": "embedding", "index": i, "embedding": embedding})
