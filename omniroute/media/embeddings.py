@@ -45,7 +45,14 @@ class EmbeddingsView(msgspec.Struct):
     dimensions: int | None = None
 
 
+class _TextView(EmbeddingsView):
+    """The common case, checked by msgspec in C: text input (a string or strings)."""
+
+    input: str | list[str] | None = None
+
+
 _view = msgspec.json.Decoder(EmbeddingsView)
+_text_view = msgspec.json.Decoder(_TextView)
 _encode = msgspec.json.Encoder()
 _decode = msgspec.json.Decoder()
 
@@ -57,14 +64,16 @@ def _bad(message: str, param: str, code: str | None = None) -> GatewayError:
 def decode_request(body: bytes) -> EmbeddingsView:
     """The checked view of a client body: 400 naming the field that is missing or wrong."""
     try:
-        view = _view.decode(body)
-    except msgspec.ValidationError as exc:
-        raise _bad(f"invalid embeddings request: {exc}", "input") from None
+        view: EmbeddingsView = _text_view.decode(body)
+        count = len(view.input) if isinstance(view.input, list) and view.input and "" not in view.input else None
+    except msgspec.ValidationError:
+        view, count = _decode_any(body), None
     except msgspec.DecodeError:
         raise _bad("request body is not valid JSON", "body") from None
     if not view.model:
         raise _bad("'model' is required", "model")
-    count = input_count(view.input)
+    if count is None:
+        count = input_count(view.input)
     if count > MAX_INPUTS:
         raise _bad(f"too many inputs: {count} (at most {MAX_INPUTS} per request)", "input", "too_many_inputs")
     if view.encoding_format is not None and view.encoding_format not in ENCODINGS:
@@ -72,6 +81,14 @@ def decode_request(body: bytes) -> EmbeddingsView:
     if view.dimensions is not None and view.dimensions < 1:
         raise _bad("'dimensions' must be a positive integer", "dimensions")
     return view
+
+
+def _decode_any(body: bytes) -> EmbeddingsView:
+    """Token arrays, or input of a wrong type: decoded loosely, then checked field by field."""
+    try:
+        return _view.decode(body)
+    except msgspec.ValidationError as exc:
+        raise _bad(f"invalid embeddings request: {exc}", "body") from None
 
 
 def input_count(value: Any) -> int:

@@ -15,7 +15,8 @@ from omniroute.media.multipart import MAX_FIELD, boundary_of, form_body, read_fo
 AUDIO = os.urandom(300_000)
 FORM = (b"preamble\r\n--XyZ\r\nContent-Disposition: form-data; name=\"model\"\r\n\r\ndeepgram/nova-3\r\n"
         b"--XyZ\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a b.wav\"\r\nContent-Type: audio/wav"
-        b"\r\n\r\n" + AUDIO + b"\r\n--XyZ\r\nContent-Disposition: form-data; name=\"language\"\r\n\r\nen\r\n--XyZ--\r\n")
+        b"\r\n\r\n" + AUDIO + b"\r\n--XyZ\r\nContent-Disposition: form-data; name=\"language\"\r\n\r\nen"
+        b"\r\n--XyZ--\r\n")
 
 
 async def pieces(data: bytes, size: int) -> AsyncIterator[bytes]:

@@ -11,6 +11,7 @@ import openai
 import pytest
 
 from tests.media_pipeline.conftest import hook_records
+from tests.support.accounts import fresh_window
 from tests.support.gateway import RunningGateway
 from tests.support.media_upstream import MediaUpstream, vector
 
@@ -157,6 +158,7 @@ def test_usage_recorded_by_post_hooks(gw: RunningGateway) -> None:
 
 
 def test_key_rate_limits_apply(gw: RunningGateway) -> None:
+    fresh_window()
     key = gw.api("POST", "/api/keys", {"name": "media-rpm", "rpm": 1}).json()["key"]
     headers = {"Authorization": f"Bearer {key}"}
     first = post(gw, {"model": "openai/text-embedding-3-small", "input": "a"}, headers=headers)
