@@ -108,8 +108,8 @@ def bench_embeddings(gateway: str, mock: str, inputs: int, requests: int) -> dic
 def wav_file(path: Path, megabytes: float) -> int:
     size = int(megabytes * 1_000_000)
     frames = size - 44
-    header = (b"RIFF" + struct.pack("<I", 36 + frames) + b"WAVEfmt " + struct.pack("<IHHIIHH", 16, 1, 1, 16000, 32000, 2,
-              16) + b"data" + struct.pack("<I", frames))
+    fmt = struct.pack("<IHHIIHH", 16, 1, 1, 16000, 32000, 2, 16)
+    header = b"RIFF" + struct.pack("<I", 36 + frames) + b"WAVEfmt " + fmt + b"data" + struct.pack("<I", frames)
     with path.open("wb") as out:
         out.write(header)
         chunk = os.urandom(1 << 20)
@@ -180,7 +180,7 @@ def main() -> None:
         nginx.terminate()
         nginx.wait(10)
         shutil.rmtree(work, ignore_errors=True)
-    print(f"load average before/after: {os.getloadavg()}")
+    print(f"load average (1, 5, 15 min) at the end: {os.getloadavg()}")
     print(f"\nembeddings, {args.inputs} inputs, {args.dims}-dim base64 vectors (request {emb['request_bytes']} B, "
           f"answer {emb['answer_bytes']} B), c=1, {args.requests} requests each\n")
     print("| path | p50 ms | p99 ms |\n|---|---|---|")

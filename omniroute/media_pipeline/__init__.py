@@ -26,8 +26,9 @@ so that hooks that read it find one.
 from __future__ import annotations
 
 import functools
+import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from omniroute.canonical import Request
@@ -40,12 +41,13 @@ from omniroute.pipeline import attempt, deadline_of, guarded, head_limit, open_u
 from omniroute.relay import is_json, read_all, start
 from omniroute.routing.registry import Leg, Route
 from omniroute.routing.targets import Target
-from omniroute.upstream import StreamBody
+from omniroute.upstream import UPSTREAM_ERRORS, H1Response, StreamBody, map_exception
 
 #: kind → what the endpoint is called in messages
 ENDPOINTS = {"embedding": "embeddings", "image": "image generation", "audio": "transcription"}
 JSON, TEXT, IMAGE = "json", "text", "image"
 FULL_CHECK = 64 * 1024
+TAIL = 512
 
 
 @dataclass
@@ -54,7 +56,9 @@ class MediaJob:
     prepare: Callable[[Target, Leg], Any]
     exchange: Callable[[Target, Leg, Any], Awaitable[bytes]]
     content_type: bytes = b"application/json"  # of the answer; an exchange may change it
-    extra: dict[str, Any] = field(default_factory=dict)
+    rest: H1Response | None = None  # a large answer still arriving (``post_head``): relayed as it comes
+    first: bytes = b""  # what ``post_head`` read of it
+    on_tail: Callable[[bytes], None] | None = None  # given the answer's last bytes once relayed
 
 
 async def serve_media(gw: Gateway, ctx: RequestContext, send: Any, receive: Any, job: MediaJob,
@@ -75,7 +79,31 @@ async def _exchange(gw: Gateway, ctx: RequestContext, send: Any, route: Route, j
     won = await attempt(gw, ctx, route, lambda _fmt, _spec, _leg: None, _no_url, exchange=_prepared(job),
                         key_of=_key)
     await send(start(ctx, [(b"content-type", job.content_type)]))
-    await send({"type": "http.response.body", "body": won.first})
+    if job.rest is None:
+        await send({"type": "http.response.body", "body": won.first})
+        return
+    await _relay_rest(send, won.first, job.rest, won.target, ctx, job.on_tail)
+
+
+async def _relay_rest(send: Any, first: bytes, resp: H1Response, target: Target, ctx: RequestContext,
+                      on_tail: Callable[[bytes], None] | None) -> None:
+    """The rest of a large answer, sent as it arrives; ``on_tail`` gets its last bytes. A body
+    that breaks now ends the client's answer short (it is past committing)."""
+    tail = first[-TAIL:]
+    try:
+        await send({"type": "http.response.body", "body": first, "more_body": True})
+        async for piece in resp:
+            tail = (tail + piece)[-TAIL:]
+            await send({"type": "http.response.body", "body": piece, "more_body": True})
+    except UPSTREAM_ERRORS as exc:
+        ctx.error = map_exception(exc, target.provider)
+        raise ctx.error from None
+    finally:
+        resp.close()
+    ctx.upstream_ended = time.perf_counter()
+    if on_tail is not None:
+        on_tail(tail)
+    await send({"type": "http.response.body", "body": b""})
 
 
 def _prepared(job: MediaJob) -> Callable[[Target, Leg, Any], Awaitable[bytes]]:
@@ -129,6 +157,40 @@ async def post(gw: Gateway, ctx: RequestContext, target: Target, url: str, body:
         raise GatewayError(ErrorKind.UPSTREAM_PROTOCOL, f"upstream answered {resp.status} with {problem}",
                            provider=target.provider)
     return raw, ctype
+
+
+async def post_head(gw: Gateway, ctx: RequestContext, target: Target, job: MediaJob, url: str,
+                    body: bytes) -> bytes | None:
+    """A JSON call whose answer may be large: read up to ``FULL_CHECK`` bytes; a whole answer
+    that small is checked and returned (as ``post`` does), a larger one must begin as JSON
+    does and is relayed from here as it arrives (``job.rest``: the client's first byte does
+    not wait for the upstream's last). Answers the whole body, or ``None`` and the first
+    bytes go in ``job.rest``'s relay."""
+    decode = functools.partial(decode_media_error, fallback=FORMATS[target.spec.format].decode_error)
+    resp = await open_upstream(gw, target, url, body, limit=head_limit(gw, target), decode_error=decode)
+    head, size = [], 0
+    try:
+        async for piece in resp:
+            head.append(piece)
+            size += len(piece)
+            if size > FULL_CHECK:
+                break
+    except UPSTREAM_ERRORS as exc:
+        raise map_exception(exc, target.provider) from None
+    data = b"".join(head)
+    if size <= FULL_CHECK:
+        ctx.upstream_ended = time.perf_counter()
+        problem = _unexpected(data, "", JSON)
+    else:
+        problem = None if data.lstrip()[:1] in (b"{", b"[") else "a body that is not JSON"
+    if problem is not None:
+        resp.close()
+        raise GatewayError(ErrorKind.UPSTREAM_PROTOCOL, f"upstream answered {resp.status} with {problem}",
+                           provider=target.provider)
+    if size <= FULL_CHECK:
+        return data
+    job.rest, job.first = resp, data
+    return None
 
 
 def _unexpected(raw: bytes, ctype: str, expect: str) -> str | None:

@@ -2,7 +2,9 @@
 answer untouched), Gemini's and Ollama's shapes translated (``media.embeddings``).
 
 Usage: ``ctx.response.usage.input_tokens`` is the upstream's ``usage.prompt_tokens``
-(Ollama: ``prompt_eval_count``; Gemini counts none: ~4 characters a token).
+(Ollama: ``prompt_eval_count``; Gemini counts none: ~4 characters a token). A pass-through
+answer over 64 KiB (a thousand vectors) is relayed to the client as it arrives
+(``media_pipeline.post_head``), its usage read from its last bytes once relayed.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from omniroute.canonical import Response, Usage
 from omniroute.context import RequestContext
 from omniroute.gateway import Gateway
 from omniroute.media import embeddings as emb
-from omniroute.media_pipeline import MediaJob, post, translated
+from omniroute.media_pipeline import MediaJob, post, post_head, translated
 from omniroute.providers.row import EMBEDDING
 from omniroute.relay import rewrite_model
 from omniroute.routing.registry import Leg
@@ -29,16 +31,22 @@ def embeddings_job(gw: Gateway, ctx: RequestContext, view: emb.EmbeddingsView) -
 
     async def exchange(target: Target, leg: Leg, prepared: tuple[str, bytes]) -> bytes:
         suffix, body = prepared
-        raw, _ctype = await post(gw, ctx, target, target.media_url(EMBEDDING, leg.model) + suffix, body)
+        url = target.media_url(EMBEDDING, leg.model) + suffix
         dialect = target.spec.embeddings.dialect  # type: ignore[union-attr]
-        if dialect == "openai":
-            _record(ctx, leg, emb.prompt_tokens(raw))
-            return raw
+        if dialect == "openai":  # pass-through: a large answer is relayed as it arrives
+            whole = await post_head(gw, ctx, target, job, url, body)
+            if whole is not None:
+                _record(ctx, leg, emb.prompt_tokens(whole))
+                return whole
+            job.on_tail = lambda tail: _record(ctx, leg, emb.prompt_tokens(tail))
+            return job.first
+        raw, _ctype = await post(gw, ctx, target, url, body)
         answer, tokens = translated(lambda: _translate(dialect, raw, view, ctx.model), target.provider)
         _record(ctx, leg, tokens)
         return answer
 
-    return MediaJob(EMBEDDING, prepare, exchange)
+    job = MediaJob(EMBEDDING, prepare, exchange)
+    return job
 
 
 def _translate(dialect: str, raw: bytes, view: emb.EmbeddingsView, model: str) -> tuple[bytes, int]:

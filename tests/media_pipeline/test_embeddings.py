@@ -48,6 +48,24 @@ def test_float_vectors_and_dimensions_pass_through(gw: RunningGateway, media: Me
     assert media.requests[-1]["dimensions"] == 3
 
 
+def test_a_large_answer_is_relayed_whole_and_counted(gw: RunningGateway, media: MediaUpstream) -> None:
+    resp = post(gw, {"model": "openai/text-embedding-3-large", "input": ["w"] * 30, "dimensions": 3072,
+                     "encoding_format": "float"})
+    assert resp.status_code == 200 and len(resp.content) > 64 * 1024
+    data = resp.json()["data"]
+    assert len(data) == 30 and data[29]["embedding"] == vector(29, 3072)
+    record = next(r for r in reversed(hook_records(gw)) if r["operation"] == "embeddings")
+    assert record["usage"] == [30, 0]
+
+
+def test_a_large_answer_that_is_not_json_falls_back(gw: RunningGateway) -> None:
+    assert gw.api("POST", "/api/combos", {"name": "html-first", "models": [
+        "openai/html", "ollama/nomic-embed-text"]}).status_code == 201
+    resp = post(gw, {"model": "html-first", "input": "a"})
+    assert resp.status_code == 200 and resp.headers["x-omniroute-model"] == "ollama/nomic-embed-text"
+    assert resp.headers["x-omniroute-attempts"] == "2"
+
+
 def test_token_arrays_pass_to_openai(gw: RunningGateway, media: MediaUpstream, client: openai.OpenAI) -> None:
     result = client.embeddings.create(model="openai/text-embedding-3-small", input=[[1, 2, 3], [4]])
     assert len(result.data) == 2 and media.requests[-1]["input"] == [[1, 2, 3], [4]]

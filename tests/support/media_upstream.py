@@ -30,7 +30,8 @@ text_to_image``
                                                          completes
 =======================================================  ==========================================
 
-A model named ``error-<code>`` answers that status with the service's error body. Every
+A model named ``error-<code>`` answers that status with the service's error body; the
+embeddings model ``html`` answers 200 with a 100 kB HTML page. Every
 request's path, headers and (JSON) body are recorded; ``uploads`` holds the audio bytes each
 audio request carried (their length and first bytes).
 """
@@ -147,6 +148,8 @@ class MediaUpstream(MockServer):
         body = await self.body(request)
         if body["model"].startswith("error-"):
             return error(int(body["model"].split("-")[1]), "openai")
+        if body["model"] == "html":  # a proxy's page, large
+            return web.Response(text="<html>" + "x" * 100_000 + "</html>", content_type="text/html")
         inputs = body["input"] if isinstance(body["input"], list) and not isinstance(body["input"][0], int) \
             else [body["input"]]
         dims = body.get("dimensions") or 4
