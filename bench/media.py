@@ -10,6 +10,8 @@ floats at ``/v1/embeddings``; a static Deepgram answer at ``/v1/listen``) and ``
 1. Embeddings, c=1: ``--requests`` POSTs of a ``--inputs``-input body, alternating direct to
    nginx and through the gateway on two keep-alive clients; p50/p99 of each and the gateway's
    added p50/p99 (gateway minus direct).
+   Also the gateway's CPU time per request (user + system of its process tree): what the
+   machine's load does not change.
 2. Audio: one ``--audio-mb`` MB WAV transcription through the gateway (``deepgram/nova-3``),
    the gateway's process-tree RSS sampled every 5 ms; its growth over the idle RSS (after a
    warm-up request) against the file size.
@@ -83,14 +85,25 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-def bench_embeddings(gateway: str, mock: str, inputs: int, requests: int) -> dict:
+def cpu_seconds(root: int) -> float:
+    """User + system CPU seconds of ``root`` and its descendants (the gateway's workers)."""
+    import psutil
+
+    procs = [psutil.Process(root), *psutil.Process(root).children(recursive=True)]
+    return sum(p.cpu_times().user + p.cpu_times().system for p in procs)
+
+
+def bench_embeddings(gateway: str, mock: str, inputs: int, requests: int, pid: int) -> dict:
     texts = [f"input number {i} about reverse proxies and embeddings" for i in range(inputs)]
     body = json.dumps({"model": "openai/text-embedding-3-small", "input": texts, "encoding_format": "base64"})
     direct_body = body.replace("openai/text-embedding-3-small", "text-embedding-3-small")
     times: dict[str, list[float]] = {"direct": [], "gateway": []}
     headers = {"content-type": "application/json", "authorization": "Bearer sk-bench"}
+    cpu = 0.0
     with httpx.Client(base_url=mock, headers=headers) as direct, httpx.Client(base_url=gateway, headers=headers) as gw:
         for i in range(requests + 20):
+            if i == 20:
+                cpu = cpu_seconds(pid)
             for name, client, payload in (("direct", direct, direct_body), ("gateway", gw, body)):
                 started = time.perf_counter()
                 resp = client.post("/v1/embeddings", content=payload)
@@ -98,7 +111,9 @@ def bench_embeddings(gateway: str, mock: str, inputs: int, requests: int) -> dic
                 assert resp.status_code == 200, resp.text[:200]
                 if i >= 20:  # warm-up
                     times[name].append(elapsed)
-    out = {name: {"p50": percentile(v, 0.5), "p99": percentile(v, 0.99)} for name, v in times.items()}
+    cpu = cpu_seconds(pid) - cpu
+    out: dict = {name: {"p50": percentile(v, 0.5), "p99": percentile(v, 0.99)} for name, v in times.items()}
+    out["cpu_ms_per_request"] = cpu / requests * 1000
     out["added"] = {q: out["gateway"][q] - out["direct"][q] for q in ("p50", "p99")}
     out["answer_bytes"] = len(resp.content)
     out["request_bytes"] = len(body)
@@ -172,7 +187,7 @@ def main() -> None:
         for row in ("openai", "deepgram"):
             httpx.post(f"{gateway}/api/providers", json={"provider": row, "apiKey": "sk-bench", "baseUrl": mock
                                                          + ("/v1" if row == "openai" else "")}).raise_for_status()
-        emb = bench_embeddings(gateway, mock, args.inputs, args.requests)
+        emb = bench_embeddings(gateway, mock, args.inputs, args.requests, gw.pid)
         aud = bench_audio(gateway, gw.pid, work, args.audio_mb)
     finally:
         os.killpg(gw.pid, 15)
@@ -186,6 +201,7 @@ def main() -> None:
     print("| path | p50 ms | p99 ms |\n|---|---|---|")
     for name in ("direct", "gateway", "added"):
         print(f"| {name} | {emb[name]['p50']:.3f} | {emb[name]['p99']:.3f} |")
+    print(f"\ngateway CPU per request (user + system, all its processes): {emb['cpu_ms_per_request']:.3f} ms")
     print(f"\naudio upload {aud['file_bytes'] / 1e6:.1f} MB: idle RSS {aud['idle_rss_kb'] / 1024:.1f} MiB, peak "
           f"{aud['peak_rss_kb'] / 1024:.1f} MiB, growth {aud['growth_bytes'] / 1e6:.1f} MB = "
           f"{aud['growth_x_file']:.2f}x the file, {aud['seconds']:.2f} s")

@@ -78,10 +78,15 @@ async def serve_media(gw: Gateway, ctx: RequestContext, send: Any, receive: Any,
 async def _exchange(gw: Gateway, ctx: RequestContext, send: Any, route: Route, job: MediaJob) -> None:
     won = await attempt(gw, ctx, route, lambda _fmt, _spec, _leg: None, _no_url, exchange=_prepared(job),
                         key_of=_key)
-    await send(start(ctx, [(b"content-type", job.content_type)]))
     if job.rest is None:
+        await send(start(ctx, [(b"content-type", job.content_type)]))
         await send({"type": "http.response.body", "body": won.first})
         return
+    headers = [(b"content-type", job.content_type)]
+    length = job.rest.headers.get("content-length")
+    if length is not None and length.isdigit():  # the client reads a sized body faster than chunks
+        headers.append((b"content-length", length.encode()))
+    await send(start(ctx, headers))
     await _relay_rest(send, won.first, job.rest, won.target, ctx, job.on_tail)
 
 

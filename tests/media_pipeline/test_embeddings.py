@@ -182,3 +182,15 @@ def test_key_rate_limits_apply(gw: RunningGateway) -> None:
     first = post(gw, {"model": "openai/text-embedding-3-small", "input": "a"}, headers=headers)
     second = post(gw, {"model": "openai/text-embedding-3-small", "input": "a"}, headers=headers)
     assert first.status_code == 200 and second.status_code == 429, second.text
+
+
+def test_custom_nodes_offer_the_openai_media_endpoints(gw: RunningGateway, media: MediaUpstream) -> None:
+    node = gw.api("POST", "/api/provider-nodes", {"prefix": "localai", "baseUrl": media.url("/openai/v1")})
+    assert node.status_code == 201, node.text
+    conn = gw.api("POST", "/api/providers", {"provider": node.json()["node"]["id"], "apiKey": "sk-upstream"})
+    assert conn.status_code == 201, conn.text
+    resp = post(gw, {"model": "localai/bge-small", "input": "a"})
+    assert resp.status_code == 200 and media.paths[-1] == "/openai/v1/embeddings"
+    assert media.requests[-1]["model"] == "bge-small"
+    resp = gw.http.post("/v1/images/generations", json={"model": "localai/sdxl", "prompt": "x"})
+    assert resp.status_code == 200 and media.paths[-1] == "/openai/v1/images/generations"
