@@ -94,3 +94,17 @@ def test_listing_pinned_route_and_units(gw: RunningGateway, media: MediaUpstream
     assert resp.status_code == 400
     record = next(r for r in reversed(hook_records(gw)) if r["operation"] == "images" and r["units"])
     assert record["units"] == {"images": 3} and record["served"] == "xai/grok-2-image"
+
+
+def test_images_spend_a_keys_budget(gw: RunningGateway) -> None:
+    created = gw.api("POST", "/api/keys", {"name": "image-budget"}).json()
+    assert gw.api("POST", "/api/usage/budget", {"keyId": created["id"], "limit": 0.05, "period": "daily"}
+                  ).status_code in (200, 201)
+    headers = {"Authorization": f"Bearer {created['key']}"}
+    body = {"model": "openai/dall-e-3", "prompt": "x", "n": 2}  # 2 × $0.04
+    assert gw.http.post("/v1/images/generations", json=body, headers=headers).status_code == 200
+    for _ in range(20):  # the spend is written by a post-hook, after the answer
+        resp = gw.http.post("/v1/images/generations", json=body, headers=headers)
+        if resp.status_code == 402:
+            break
+    assert resp.status_code == 402 and resp.json()["error"]["code"] == "budget_exceeded"
