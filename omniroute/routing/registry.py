@@ -12,7 +12,9 @@ Resolution order for a model id ``m`` (docs/routing.md):
 3. ``prefix/rest`` with a known provider id or row prefix (``openai/``, ``oai/``, a custom
    node's prefix; the first ``/`` splits, so ``nvidia/openai/gpt-oss-120b`` is NVIDIA's
    ``openai/gpt-oss-120b``) → that provider's enabled connections, upstream model ``rest``.
-   A known provider without a connection is a 400 naming it.
+   A known provider without a connection is a 400 naming it — unless a connected provider
+   lists the whole id (NVIDIA's ``meta/llama-3.3-70b-instruct`` while the ``meta`` row has no
+   connection): then step 4 takes it.
 4. ``m`` is a model exactly one connected provider lists (row catalogue, the connection's
    ``models``, custom models) → that provider, model unchanged. Several → 400 listing them.
 5. ``m`` starts with a model family a connected provider's row claims (``claude-`` →
