@@ -17,7 +17,7 @@ from omniroute import __version__
 from omniroute.config import BARE_ENV, OPTIONS, RUNTIME_ENV, Settings, env_name, load_file, resolve
 from omniroute.errors import GatewayError
 
-_BOOL_FLAGS = {"require_api_key"}
+_BOOL_FLAGS = {"require_api_key", "record_usage"}
 
 
 def build_parser() -> argparse.ArgumentParser:

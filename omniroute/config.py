@@ -40,6 +40,8 @@ class Settings(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     log_level: str = "warning"
     log_format: str = "plain"
     hooks: str = ""  # comma-separated module:factory
+    record_usage: bool = True
+    metrics_token: str | None = None
 
     @property
     def hook_specs(self) -> tuple[str, ...]:
@@ -79,6 +81,8 @@ OPTIONS: dict[str, tuple[type, str]] = {
     "log_level": (str, "critical, error, warning, info or debug (info: one access-log line per request)"),
     "log_format": (str, "access-log lines: plain or json"),
     "hooks": (str, "extra request hooks, comma-separated module:factory (docs/architecture.md)"),
+    "record_usage": (bool, "record every request's usage, cost and timings (docs/observability.md)"),
+    "metrics_token": (str, "bearer token for GET /metrics (unset: /metrics is protected like /api/*)"),
 }
 
 #: options also read from an unprefixed environment variable

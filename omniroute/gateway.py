@@ -7,6 +7,9 @@ management write moved the store's version, and reloads shared account health wh
 
 The hook chain holds only what is configured: the gateway's own hooks (rate limits while
 some limit is set, budgets while some budget exists) then the operator's ``--hooks``.
+
+Usage: ``usage_db`` (the usage environment, ``data_dir/usage``: records, telemetry, audit)
+is always open; ``recorder`` (``omniroute.usage``) exists while ``record_usage`` is on.
 """
 
 from __future__ import annotations
@@ -22,23 +25,28 @@ from omniroute.routing.limits import Budgets, RateLimits
 from omniroute.routing.registry import Registry
 from omniroute.routing.router import Router
 from omniroute.store import Runtime, Store
+from omniroute.telemetry.retention import SETTING, load
+from omniroute.telemetry.usage_db import UsageDB
 from omniroute.upstream import H1Pool, open_pool, open_session
+from omniroute.usage import UsageRecorder
 
 
 class Gateway:
-    __slots__ = ("extra_hooks", "hooks", "registry", "router", "runtime", "session", "settings", "started", "store",
-                 "upstream")
+    __slots__ = ("extra_hooks", "hooks", "recorder", "registry", "router", "runtime", "session", "settings", "started",
+                 "store", "upstream", "usage_db")
 
     def __init__(self, settings: Settings, store: Store, runtime: Runtime, upstream: H1Pool,
-                 session: aiohttp.ClientSession) -> None:
+                 session: aiohttp.ClientSession, usage_db: UsageDB | None = None) -> None:
         self.settings = settings
         self.store = store
         self.runtime = runtime
+        self.usage_db = usage_db if usage_db is not None else UsageDB(store.path / "usage")
         self.upstream = upstream  # request path
         self.session = session  # management calls
         timeouts = (settings.connect_timeout, settings.first_byte_timeout, settings.stream_idle_timeout)
         self.registry = Registry(store, timeouts)
         self.router = Router(self.registry, runtime)
+        self.recorder = UsageRecorder(self.usage_db, self.registry, store) if settings.record_usage else None
         self.started = time.time()
         self.extra_hooks = load_hooks(settings.hook_specs, self)
         self.hooks = HookChain([])
@@ -47,7 +55,11 @@ class Gateway:
     @classmethod
     def open(cls, settings: Settings) -> Gateway:
         path = settings.data_path
-        return cls(settings, Store(path), Runtime(path / "runtime"), open_pool(settings), open_session(settings))
+        gw = cls(settings, Store(path), Runtime(path / "runtime"), open_pool(settings), open_session(settings),
+                 UsageDB(path / "usage"))
+        if gw.recorder is not None:
+            gw.recorder.start()
+        return gw
 
     def refresh(self) -> None:
         if self.registry.refresh():
@@ -64,11 +76,16 @@ class Gateway:
             own.append(Budgets(registry, self.runtime))
         self.hooks = HookChain([*own, *self.extra_hooks], self.hooks.running)
         self.router.latency.tracking = any(c.strategy == "latency-optimized" for c in registry.combos.values())
+        if self.recorder is not None:
+            self.recorder.set_retention(load(self.store.setting(SETTING)))
 
     async def close(self) -> None:
         await self.hooks.drain()
+        if self.recorder is not None:
+            await self.recorder.close()
         await self.upstream.close()
         await self.session.close()
+        self.usage_db.close()
         self.store.close()
         self.runtime.close()
 

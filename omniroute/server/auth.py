@@ -16,6 +16,9 @@ set                                a valid ``auth_token`` cookie (or ``Authoriza
                                    Bearer <token>``) from ``POST /api/auth/login``; 401
 =================================  ==================================================
 
+``GET /metrics``: the ``metrics_token`` setting's bearer token when it is set, else the
+management rules above.
+
 Login checks the stored password hash (PBKDF2-SHA256) and falls back to ``INITIAL_PASSWORD``
 until one is stored. Sessions live in LMDB (``sessions``), so every worker honours them.
 """
@@ -96,6 +99,28 @@ def session_token(req: HttpRequest) -> str | None:
             return value
     auth = req.header(b"authorization") or ""
     return auth[7:].strip() if auth[:7].lower() == "bearer " else None
+
+
+def check_metrics(gw: Gateway, req: HttpRequest) -> None:
+    """``GET /metrics``: the ``metrics_token`` bearer when one is set, else management access."""
+    wanted = gw.settings.metrics_token
+    if not wanted:
+        check_management(gw, req)
+        return
+    auth = req.header(b"authorization") or ""
+    given = auth[7:].strip() if auth[:7].lower() == "bearer " else ""
+    if not hmac.compare_digest(given.encode(), wanted.encode()):
+        raise GatewayError(ErrorKind.AUTHENTICATION, "send Authorization: Bearer <metrics token>")
+
+
+def actor_of(gw: Gateway, req: HttpRequest) -> str:
+    """Who made a management call, for the audit log (never the secret itself): the login
+    session's id (a hash prefix of its token), ``loopback`` while no password is set, or
+    ``anonymous``."""
+    token = session_token(req)
+    if token and _session_valid(gw, token):
+        return "session:" + hash_key(token)[:12]
+    return "loopback" if not password_set(gw) else "anonymous"
 
 
 def _session_valid(gw: Gateway, token: str) -> bool:

@@ -9,6 +9,8 @@ from omniroute.server import (
     api_resilience,
     api_routing,
     api_system,
+    api_telemetry,
+    api_usage,
     v1,
     v1_formats,
 )
@@ -28,6 +30,7 @@ def build_router() -> Router:
     r.add("POST", "/v1/providers/{provider}/chat/completions", Endpoint(v1.provider_chat_completions, OPENAI))
     _add_formats(r)
     _add_routing(r)
+    _add_usage(r)
 
     r.add("GET", "/api/monitoring/health", Endpoint(api_system.health, access=PUBLIC))
     r.add("POST", "/api/auth/login", Endpoint(api_system.login, access=PUBLIC))
@@ -98,3 +101,20 @@ def _add_routing(r: Router) -> None:
         ("DELETE", "/api/usage/budget", res.delete_budget),
     ):
         r.add(method, path, Endpoint(handler, access=MANAGEMENT))
+
+
+def _add_usage(r: Router) -> None:
+    u, t = api_usage, api_telemetry
+    for method, path, handler in (
+        ("GET", "/api/usage/logs", u.logs), ("GET", "/api/usage/logs/{id}", u.log_entry),
+        ("GET", "/api/usage/request-logs", u.request_logs),
+        ("GET", "/api/usage/request-logs/{id}", u.request_log_entry),
+        ("GET", "/api/usage/history", u.history),
+        ("GET", "/api/usage/retention", u.get_retention), ("PUT", "/api/usage/retention", u.put_retention),
+        ("GET", "/api/usage/{connectionId}", u.connection_usage),
+        ("GET", "/api/telemetry/summary", t.summary),
+        ("GET", "/api/sessions", t.sessions),
+        ("GET", "/api/compliance/audit-log", t.audit_log),
+    ):
+        r.add(method, path, Endpoint(handler, access=MANAGEMENT))
+    r.add("GET", "/metrics", Endpoint(t.metrics, access="metrics"))
