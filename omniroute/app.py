@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import time
+from functools import partial
 from typing import Any, NamedTuple
 
 from omniroute.access_log import AccessLog
@@ -23,7 +24,7 @@ from omniroute.pipeline import collect_answer
 from omniroute.relay import start
 from omniroute.server.audit import audited
 from omniroute.server.audit import record as record_audit
-from omniroute.server.auth import check_client, check_management, check_metrics, known_client
+from omniroute.server.auth import check_client, check_management, check_metrics, known_client, scope_key
 from omniroute.server.http import JSON_HEADERS, HttpRequest
 from omniroute.server.router import Endpoint
 from omniroute.server.routes import build_router
@@ -168,8 +169,10 @@ class App:
             await _send_error(send, route.dialect, ctx.error, ctx)
 
     async def _open(self) -> Gateway:
-        self.gw = Gateway.open(self.settings)
-        return self.gw
+        gw = self.gw = Gateway.open(self.settings)
+        if gw.recorder is not None:
+            gw.recorder.identify = partial(scope_key, gw)
+        return gw
 
     async def lifespan(self, receive: Any, send: Any) -> None:
         while True:

@@ -15,9 +15,10 @@
 The request path's share is the tuple append plus, for a model request, one dict insert
 and delete (``inflight``: what ``/metrics`` and ``/api/sessions`` count as in flight). Usage
 comes from the upstream's own counts, found in the answer bytes the relay kept
-(``formats.usage``); nothing is assembled. A crashed worker loses at most the records of
-one flush interval; ``close`` (lifespan shutdown, SIGTERM) writes everything queued and
-syncs the environment.
+(``formats.usage``); nothing is assembled. A request whose key the request path did not
+look up (keys optional, no per-key feature) gets it looked up here (``identify``). A
+crashed worker loses at most the records of one flush interval; ``close`` (lifespan
+shutdown, SIGTERM) writes everything queued and syncs the environment.
 
 Only requests that reached an upstream (or were answered by a pre-hook) feed the latency
 rings; every request to a client endpoint gets a record.
@@ -31,6 +32,7 @@ import logging
 import os
 import time
 from collections import deque
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
@@ -50,7 +52,7 @@ if TYPE_CHECKING:
     from omniroute.canonical import Usage
     from omniroute.context import RequestContext
     from omniroute.routing.registry import Registry
-    from omniroute.store import Store
+    from omniroute.store import ApiKey, Store
 
 log = logging.getLogger("omniroute.usage")
 
@@ -82,6 +84,8 @@ class UsageRecorder:
         self.task: asyncio.Task[None] | None = None
         self.due = {"prune": 0.0, "rest": 0.0, "live": 0.0}
         self.last_live: tuple[int, dict[bytes, int]] = (0, {})
+        #: the key a request carried, when the request path did not look it up (set by the app)
+        self.identify: Callable[[dict[str, Any]], ApiKey | None] | None = None
 
     @property
     def bodies(self) -> bool:
@@ -130,7 +134,11 @@ class UsageRecorder:
     def _fold(self, batch: Batch, ctx: RequestContext, scope: dict[str, Any], end: float, wall: float,
               sent: list[bytes] | None) -> None:
         try:
-            record = build_record(ctx, scope, end, wall, self.registry.pricing)
+            key_id = ctx.key.id if ctx.key is not None else None
+            if key_id is None and self.identify is not None:
+                found = self.identify(scope)
+                key_id = found.id if found is not None else None
+            record = build_record(ctx, scope, end, wall, self.registry.pricing, key_id)
         except Exception:
             log.exception("could not build a usage record for %s", scope.get("path"))
             return
@@ -188,8 +196,8 @@ class UsageRecorder:
         self.due["prune"] = 0.0  # prune at the next flush
 
 
-def build_record(ctx: RequestContext, scope: dict[str, Any], end: float, wall: float,
-                 pricing: Pricing) -> UsageRecord:
+def build_record(ctx: RequestContext, scope: dict[str, Any], end: float, wall: float, pricing: Pricing,
+                 key_id: str | None) -> UsageRecord:
     """The record of one finished request (docs/observability.md, "Usage records")."""
     latency = round((end - ctx.started) * 1000, 3)
     last = ctx.attempts[-1] if ctx.attempts else None
@@ -200,7 +208,7 @@ def build_record(ctx: RequestContext, scope: dict[str, Any], end: float, wall: f
     err = ctx.error
     u = usage or _NO_USAGE
     return UsageRecord(
-        ts=wall - (end - ctx.started), key_id=ctx.key.id if ctx.key is not None else None, provider=provider,
+        ts=wall - (end - ctx.started), key_id=key_id, provider=provider,
         connection_id=last.connection_id if last is not None else None, model=ctx.model,
         served_model=f"{last.provider}/{last.model}" if last is not None else None,
         status=ctx.status or (CLIENT_GONE if ctx.disconnected else 0),

@@ -74,6 +74,11 @@ def known_client(gw: Gateway, req: HttpRequest) -> ApiKey | None:
     return gw.registry.keys.get(hash_key(key)) if key else None
 
 
+def scope_key(gw: Gateway, scope: dict) -> ApiKey | None:
+    """The known key a finished request carried (usage records, off the request path)."""
+    return known_client(gw, HttpRequest(scope, None, None))  # type: ignore[arg-type]
+
+
 def password_set(gw: Gateway) -> bool:
     return bool(gw.settings.initial_password) or gw.store.get_meta("password_hash") is not None
 
