@@ -204,7 +204,7 @@ async def relay_stream(send: Any, first: bytes, resp: H1Response, target: Target
             if captured is not None:
                 captured.append(chunk)
             tail, out = _split(tail, chunk, framing)
-            if out and strip:
+            if strip and b"[]" in out:  # the usage chunk's empty choices (cheap test first)
                 out = strip_usage_chunks(out)
             if out:
                 last = out

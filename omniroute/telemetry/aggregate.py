@@ -1,8 +1,10 @@
 """One flush's worth of records, folded in memory before its single write transaction.
 
-A ``Batch`` holds the encoded records and bodies, and the increments they bring to every
-aggregate the usage environment keeps, so that a flush of N records does N puts plus one
-read-modify-write per aggregate key it touched (not per record):
+A ``Batch`` holds the records and bodies, and folds each record into one group (the hour
+and every dimension an aggregate is keyed by): one dict update per record. ``expand`` (in the
+writer thread) turns the groups into the increments of every aggregate the usage
+environment keeps, so that a flush of N records does N puts plus one read-modify-write per
+aggregate key it touched (not per record):
 
 =============  ==============================================  ================================
 aggregate      key                                             values (float64 each)
@@ -20,8 +22,8 @@ sessions       hash of key id, client ip, user agent            ``SessionRecord`
 from __future__ import annotations
 
 from bisect import bisect_left
+from typing import NamedTuple
 
-import msgspec
 import xxhash
 
 from omniroute.telemetry.metrics import BOUNDS, metric_key
@@ -32,7 +34,6 @@ ROLLUP = ("requests", "errors", "inputTokens", "outputTokens", "cachedTokens", "
 HOUR, DAY = 3600, 86400
 SEP = "\x1f"
 _HIST = len(BOUNDS) + 2  # buckets, +Inf, sum
-_encode = msgspec.msgpack.Encoder().encode
 
 
 def rollup_key(kind: bytes, start: int, key_id: str | None, provider: str | None, connection_id: str | None,
@@ -49,7 +50,7 @@ def session_key(key_id: str | None, ip: str | None, agent: str | None) -> bytes:
     return xxhash.xxh64_digest(f"{key_id}\n{ip}\n{agent}".encode())
 
 
-def _add(table: dict[bytes, list[float]], key: bytes, values: tuple[float, ...] | list[float]) -> None:
+def _add(table: dict[bytes, list[float]], key: bytes, values: list[float]) -> None:
     held = table.get(key)
     if held is None:
         table[key] = list(values)
@@ -59,79 +60,117 @@ def _add(table: dict[bytes, list[float]], key: bytes, values: tuple[float, ...] 
 
 
 class Batch:
-    __slots__ = ("bodies", "metrics", "records", "rollups", "sessions", "totals")
+    """Records as they are folded in (cheap: one group update per record), expanded into
+    the aggregates' increments by ``expand`` in the writer thread."""
+
+    __slots__ = ("bodies", "groups", "histograms", "records", "sessions")
 
     def __init__(self) -> None:
-        self.records: list[tuple[bytes, bytes]] = []
+        self.records: list[tuple[bytes, UsageRecord]] = []
         self.bodies: list[tuple[bytes, bytes]] = []
-        self.rollups: dict[bytes, list[float]] = {}
-        self.totals: dict[bytes, list[float]] = {}
-        self.metrics: dict[bytes, list[float]] = {}
-        self.sessions: dict[bytes, SessionRecord] = {}
+        #: (hour, key id, provider, connection, served model, status, client format, error kind, cache)
+        #: → ROLLUP values + last use
+        self.groups: dict[tuple, list[float]] = {}
+        #: (metric name, provider) → bucket counts, +Inf, sum
+        self.histograms: dict[tuple[str, str], list[float]] = {}
+        #: (key id, client ip, user agent) → [first seen, last seen, requests]
+        self.sessions: dict[tuple, list[float]] = {}
 
     def __len__(self) -> int:
         return len(self.records)
 
     def add(self, key: bytes, r: UsageRecord, body: bytes | None = None) -> None:
-        self.records.append((key, _encode(r)))
+        self.records.append((key, r))
         if body is not None:
             self.bodies.append((key, body))
-        failed = r.status >= 400 or r.error_kind is not None
-        row = (1.0, 1.0 if failed else 0.0, r.input_tokens, r.output_tokens, r.cached_tokens, r.cache_write_tokens,
-               r.reasoning_tokens, r.cost, r.latency_ms)
-        ts = int(r.ts)
-        for kind, size in ((b"h", HOUR), (b"d", DAY)):
-            _add(self.rollups, rollup_key(kind, ts - ts % size, r.key_id, r.provider, r.connection_id,
-                                          r.served_model), row)
-        if r.connection_id:
-            self._total(r.connection_id.encode(), row, r.ts)
-        self._metrics(r, failed)
-        self._session(r)
-
-    def _total(self, key: bytes, row: tuple[float, ...], ts: float) -> None:
-        held = self.totals.get(key)
+        ts = r.ts
+        group = (int(ts) // HOUR * HOUR, r.key_id, r.provider, r.connection_id, r.served_model, r.status,
+                 r.client_format, r.error_kind, r.cache)
+        held = self.groups.get(group)
         if held is None:
-            self.totals[key] = [*row, ts]
-        else:
-            for i, v in enumerate(row):
-                held[i] += v
-            held[-1] = max(held[-1], ts)
-
-    def _metrics(self, r: UsageRecord, failed: bool) -> None:
+            held = self.groups[group] = [0.0] * (len(ROLLUP) + 1)
+        held[0] += 1
+        if r.status >= 400 or r.error_kind is not None:
+            held[1] += 1
+        held[2] += r.input_tokens
+        held[3] += r.output_tokens
+        held[4] += r.cached_tokens
+        held[5] += r.cache_write_tokens
+        held[6] += r.reasoning_tokens
+        held[7] += r.cost
+        held[8] += r.latency_ms
+        if ts > held[9]:
+            held[9] = ts
         provider = r.provider or ""
-        model = r.served_model.partition("/")[2] if r.served_model and r.provider else ""
-        m = self.metrics
-        _add(m, metric_key("requests_total", (provider, model, str(r.status), r.client_format or "")), (1.0,))
-        if failed:
-            _add(m, metric_key("errors_total", (r.error_kind or "unknown",)), (1.0,))
-        for direction, count in (("input", r.input_tokens), ("output", r.output_tokens), ("cached", r.cached_tokens)):
-            if count:
-                _add(m, metric_key("tokens_total", (provider, model, direction)), (float(count),))
-        if r.cost:
-            _add(m, metric_key("cost_usd_total", (provider, model)), (r.cost,))
-        if r.cache:
-            _add(m, metric_key("cache_requests_total", (r.cache,)), (1.0,))
-        _observe(m, metric_key("request_duration_seconds", (provider,)), r.latency_ms / 1000)
+        self._observe("request_duration_seconds", provider, r.latency_ms / 1000)
         if r.upstream_ms is not None:
-            _observe(m, metric_key("upstream_duration_seconds", (provider,)), r.upstream_ms / 1000)
-
-    def _session(self, r: UsageRecord) -> None:
-        key = session_key(r.key_id, r.client_ip, r.user_agent)
-        held = self.sessions.get(key)
-        if held is None:
-            self.sessions[key] = SessionRecord(r.key_id, r.client_ip, r.user_agent, r.ts, r.ts, 1)
+            self._observe("upstream_duration_seconds", provider, r.upstream_ms / 1000)
+        who = (r.key_id, r.client_ip, r.user_agent)
+        seen = self.sessions.get(who)
+        if seen is None:
+            self.sessions[who] = [ts, ts, 1]
         else:
-            held.first_seen = min(held.first_seen, r.ts)
-            held.last_seen = max(held.last_seen, r.ts)
-            held.requests += 1
+            seen[0], seen[1], seen[2] = min(seen[0], ts), max(seen[1], ts), seen[2] + 1
+
+    def _observe(self, name: str, provider: str, seconds: float) -> None:
+        held = self.histograms.get((name, provider))
+        if held is None:
+            held = self.histograms[(name, provider)] = [0.0] * _HIST
+        held[bisect_left(BOUNDS, seconds)] += 1
+        held[-1] += seconds
 
 
-def _observe(metrics: dict[bytes, list[float]], key: bytes, seconds: float) -> None:
-    held = metrics.get(key)
-    if held is None:
-        held = metrics[key] = [0.0] * _HIST
-    held[bisect_left(BOUNDS, seconds)] += 1
-    held[-1] += seconds
+class Increments(NamedTuple):
+    """What a batch adds to each aggregate (the module table), keyed as stored."""
+
+    rollups: dict[bytes, list[float]]
+    totals: dict[bytes, list[float]]
+    metrics: dict[bytes, list[float]]
+    sessions: dict[bytes, SessionRecord]
+
+
+def expand(batch: Batch) -> Increments:
+    rollups: dict[bytes, list[float]] = {}
+    totals: dict[bytes, list[float]] = {}
+    metrics: dict[bytes, list[float]] = {}
+    for (hour, key_id, provider, connection, served, status, fmt, kind, cache), values in batch.groups.items():
+        row = values[: len(ROLLUP)]
+        _add(rollups, rollup_key(b"h", hour, key_id, provider, connection, served), row)
+        _add(rollups, rollup_key(b"d", hour - hour % DAY, key_id, provider, connection, served), row)
+        if connection:
+            held = totals.get(connection.encode())
+            if held is None:
+                totals[connection.encode()] = list(values)
+            else:
+                _add_row(held, values)
+        _count(metrics, row, provider or "", served.partition("/")[2] if served and provider else "", status, fmt,
+               kind, cache)
+    for (name, provider), values in batch.histograms.items():
+        _add(metrics, metric_key(name, (provider,)), values)
+    sessions = {session_key(*who): SessionRecord(*who, first, last, int(count))
+                for who, (first, last, count) in batch.sessions.items()}
+    return Increments(rollups, totals, metrics, sessions)
+
+
+def _add_row(held: list[float], values: list[float]) -> None:
+    for i in range(len(ROLLUP)):
+        held[i] += values[i]
+    held[-1] = max(held[-1], values[-1])
+
+
+def _count(metrics: dict[bytes, list[float]], row: list[float], provider: str, model: str, status: int,
+           fmt: str | None, kind: str | None, cache: str | None) -> None:
+    requests, errors = row[0], row[1]
+    _add(metrics, metric_key("requests_total", (provider, model, str(status), fmt or "")), [requests])
+    if errors:
+        _add(metrics, metric_key("errors_total", (kind or "http_error",)), [errors])
+    for direction, count in (("input", row[2]), ("output", row[3]), ("cached", row[4])):
+        if count:
+            _add(metrics, metric_key("tokens_total", (provider, model, direction)), [count])
+    if row[7]:
+        _add(metrics, metric_key("cost_usd_total", (provider, model)), [row[7]])
+    if cache:
+        _add(metrics, metric_key("cache_requests_total", (cache,)), [requests])
 
 
 def merge_session(old: SessionRecord | None, new: SessionRecord) -> SessionRecord:

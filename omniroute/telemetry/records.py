@@ -134,15 +134,21 @@ def present(key: bytes, r: UsageRecord) -> dict[str, Any]:
         "id": key.hex(), "timestamp": iso(r.ts), "keyId": r.key_id, "provider": r.provider,
         "connectionId": r.connection_id, "model": r.model, "servedModel": r.served_model, "combo": r.combo,
         "attempts": [{"provider": a.provider, "connectionId": a.connection_id, "model": a.model, "status": a.status,
-                      "errorKind": a.error_kind, "latencyMs": a.latency_ms} for a in r.attempts],
+                      "errorKind": a.error_kind, "latencyMs": _ms(a.latency_ms)} for a in r.attempts],
         "clientFormat": r.client_format, "upstreamFormat": r.upstream_format, "endpoint": r.endpoint,
         "status": r.status, "errorKind": r.error_kind, "error": r.error,
         "usage": {"inputTokens": r.input_tokens, "outputTokens": r.output_tokens, "cachedTokens": r.cached_tokens,
                   "cacheWriteTokens": r.cache_write_tokens, "reasoningTokens": r.reasoning_tokens},
-        "units": r.units, "cost": r.cost, "latencyMs": r.latency_ms, "ttftMs": r.ttft_ms, "upstreamMs": r.upstream_ms,
-        "overheadMs": r.overhead_ms, "cache": r.cache, "stream": r.stream, "clientIp": r.client_ip,
+        "units": r.units, "cost": r.cost, "latencyMs": _ms(r.latency_ms), "ttftMs": _ms(r.ttft_ms),
+        "upstreamMs": _ms(r.upstream_ms), "overheadMs": _ms(r.overhead_ms), "cache": r.cache, "stream": r.stream,
+        "clientIp": r.client_ip,
         "userAgent": r.user_agent, "hasBody": r.has_body,
     }
+
+
+def _ms(value: float | None) -> float | None:
+    """Milliseconds as shown: to the microsecond (percentiles are rounded the same way)."""
+    return round(value, 3) if value is not None else None
 
 
 def present_body(body: BodyLog) -> dict[str, Any]:

@@ -71,17 +71,26 @@ class Rings:
         self.size = size
         self.series: dict[tuple[str, str], Ring] = {}
         self.dirty: set[tuple[str, str]] = set()
+        #: (provider, model, combo) → the keys and rings a sample of it goes to
+        self.routes: dict[tuple[str | None, str | None, str | None], tuple[tuple, tuple[Ring, ...]]] = {}
 
     def add(self, ts: float, latency: float, overhead: float, ttft: float | None, provider: str | None,
             model: str | None, combo: str | None) -> None:
-        for key in (("all", ""), ("provider", provider), ("model", model), ("combo", combo)):
-            if key[1] is None:
-                continue
-            ring = self.series.get(key)  # type: ignore[arg-type]
-            if ring is None:
-                ring = self.series[key] = Ring(self.size)  # type: ignore[index]
+        route = self.routes.get((provider, model, combo))
+        if route is None:
+            route = self.routes[(provider, model, combo)] = self._route(provider, model, combo)
+        keys, rings = route
+        for ring in rings:
             ring.add(ts, latency, overhead, ttft)
-            self.dirty.add(key)  # type: ignore[arg-type]
+        self.dirty.update(keys)
+
+    def _route(self, provider: str | None, model: str | None, combo: str | None) -> tuple[tuple, tuple[Ring, ...]]:
+        keys = tuple(k for k in (("all", ""), ("provider", provider), ("model", model), ("combo", combo))
+                     if k[1] is not None)
+        for key in keys:
+            if key not in self.series:
+                self.series[key] = Ring(self.size)
+        return keys, tuple(self.series[k] for k in keys)
 
     def publish(self) -> dict[tuple[str, str], bytes]:
         """The changed series, encoded; they count as published from now on."""

@@ -31,7 +31,7 @@ from pathlib import Path
 import lmdb
 import msgspec
 
-from omniroute.telemetry.aggregate import Batch, merge_session
+from omniroute.telemetry.aggregate import Batch, expand, merge_session
 from omniroute.telemetry.records import AuditEntry, SessionRecord, record_key
 
 log = logging.getLogger("omniroute.telemetry")
@@ -98,20 +98,22 @@ class UsageDB:
     def write(self, batch: Batch) -> None:
         """Records, bodies and every aggregate they change, in one write transaction."""
         dbs = self.dbs
+        more = expand(batch)
+        encoded = [(key, _encode(record)) for key, record in batch.records]
         with self.env.begin(write=True) as txn:
-            for key, value in batch.records:
+            for key, value in encoded:
                 txn.put(key, value, db=dbs["records"])
             for key, value in batch.bodies:
                 txn.put(key, value, db=dbs["bodies"])
-            _add_floats(txn, dbs["rollups"], batch.rollups)
-            _add_floats(txn, dbs["metrics"], batch.metrics)
-            for key, values in batch.totals.items():
+            _add_floats(txn, dbs["rollups"], more.rollups)
+            _add_floats(txn, dbs["metrics"], more.metrics)
+            for key, values in more.totals.items():
                 raw = txn.get(key, db=dbs["totals"])
                 if raw is not None:
                     old = floats(raw)
                     values = [a + b for a, b in zip(old[:-1], values[:-1], strict=True)] + [max(old[-1], values[-1])]
                 txn.put(key, f64(values), db=dbs["totals"])
-            for key, session in batch.sessions.items():
+            for key, session in more.sessions.items():
                 raw = txn.get(key, db=dbs["sessions"])
                 merged = merge_session(_session.decode(raw) if raw is not None else None, session)
                 txn.put(key, _encode(merged), db=dbs["sessions"])
