@@ -9,8 +9,8 @@ aggregate key it touched (not per record):
 =============  ==============================================  ================================
 aggregate      key                                             values (float64 each)
 =============  ==============================================  ================================
-rollups        ``h``/``d`` + bucket start (u32, UTC) + key id,  ``ROLLUP``: requests, errors,
-               provider, connection id, served model            tokens by kind, cost, latency
+rollups        ``rollups.keys_of``: ``h``/``d``, a family, the     ``ROLLUP``: requests, errors,
+               bucket start (UTC) and its dimensions            tokens by kind, cost, latency
                                                                 sum (ms)
 totals         connection id                                    ``ROLLUP`` + last use (max)
 metrics        metric name + label values                       counter: [value]; histogram:
@@ -28,22 +28,9 @@ import xxhash
 
 from omniroute.telemetry.metrics import BOUNDS, metric_key
 from omniroute.telemetry.records import SessionRecord, UsageRecord
+from omniroute.telemetry.rollups import DAY, HOUR, ROLLUP, keys_of
 
-ROLLUP = ("requests", "errors", "inputTokens", "outputTokens", "cachedTokens", "cacheWriteTokens",
-          "reasoningTokens", "cost", "latencyMs")
-HOUR, DAY = 3600, 86400
-SEP = "\x1f"
 _HIST = len(BOUNDS) + 2  # buckets, +Inf, sum
-
-
-def rollup_key(kind: bytes, start: int, key_id: str | None, provider: str | None, connection_id: str | None,
-               model: str | None) -> bytes:
-    dims = SEP.join((key_id or "", provider or "", connection_id or "", model or ""))
-    return kind + start.to_bytes(4, "big") + dims.encode()
-
-
-def split_rollup(key: bytes) -> tuple[bytes, int, list[str]]:
-    return key[:1], int.from_bytes(key[1:5], "big"), key[5:].decode().split(SEP)
 
 
 def session_key(key_id: str | None, ip: str | None, agent: str | None) -> bytes:
@@ -135,8 +122,9 @@ def expand(batch: Batch) -> Increments:
     metrics: dict[bytes, list[float]] = {}
     for (hour, key_id, provider, connection, served, status, fmt, kind, cache), values in batch.groups.items():
         row = values[: len(ROLLUP)]
-        _add(rollups, rollup_key(b"h", hour, key_id, provider, connection, served), row)
-        _add(rollups, rollup_key(b"d", hour - hour % DAY, key_id, provider, connection, served), row)
+        for level, start in ((b"h", hour), (b"d", hour - hour % DAY)):
+            for key in keys_of(level, start, key_id, provider, connection, served):
+                _add(rollups, key, row)
         if connection:
             held = totals.get(connection.encode())
             if held is None:

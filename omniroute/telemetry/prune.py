@@ -15,6 +15,7 @@ import lmdb
 from omniroute.telemetry.records import record_key
 from omniroute.telemetry.retention import AUDIT_MAX, HOURLY_KEEP_DAYS, SESSION_IDLE_S, Retention
 from omniroute.telemetry.rings import MAX_WINDOW_S, newest
+from omniroute.telemetry.rollups import prune_hourly
 from omniroute.telemetry.usage_db import UsageDB, decode_live, decode_session
 
 CHUNK = 10_000
@@ -54,7 +55,8 @@ def _delete(cursor: lmdb.Cursor) -> bool:
 
 def prune_rest(db: UsageDB, retention: Retention, now: float) -> None:
     keep_hours = max(HOURLY_KEEP_DAYS, retention.max_age_days) * DAY_S
-    _drop_range(db, "rollups", b"h", b"h" + int(max(0, now - keep_hours)).to_bytes(4, "big"))
+    with db.env.begin(write=True) as txn:
+        prune_hourly(txn, db.dbs["rollups"], int(max(0, now - keep_hours)))
     excess = db.count("audit") - AUDIT_MAX
     if excess > 0:
         _drop_range(db, "audit", b"", b"\xff" * 16, excess)

@@ -17,7 +17,8 @@ from typing import Any, NamedTuple
 
 import msgspec
 
-from omniroute.telemetry.aggregate import DAY, HOUR, ROLLUP, session_key, split_rollup
+from omniroute.telemetry import rollups
+from omniroute.telemetry.aggregate import session_key
 from omniroute.telemetry.records import (
     AuditEntry,
     BodyLog,
@@ -33,8 +34,7 @@ from omniroute.telemetry.records import (
 from omniroute.telemetry.retention import SESSION_IDLE_S
 from omniroute.telemetry.usage_db import UsageDB, decode_session, floats
 
-SCAN_LIMIT = 200_000
-BUCKETS = {"hour": (b"h", HOUR), "day": (b"d", DAY)}
+SCAN_LIMIT = 100_000
 
 _head = msgspec.msgpack.Decoder(RecordHead)
 _record = msgspec.msgpack.Decoder(UsageRecord)
@@ -110,33 +110,9 @@ def one(db: UsageDB, key: bytes) -> dict[str, Any] | None:
 
 def history(db: UsageDB, bucket: str, since: float, until: float, f: LogFilter) -> list[dict[str, Any]]:
     """Buckets (oldest first) of the rollups in [since, until) that match ``f`` (key, provider,
-    model); empty buckets are left out."""
-    kind, size = BUCKETS[bucket]
-    first = int(since) - int(since) % size
-    stop = kind + int(until).to_bytes(4, "big")
-    sums: dict[int, list[float]] = {}
-    with db.env.begin(db=db.dbs["rollups"]) as txn:
-        it = txn.cursor()
-        found = it.set_range(kind + first.to_bytes(4, "big"))
-        while found and it.key() < stop:
-            _kind, start, (key_id, provider, _connection, served) = split_rollup(bytes(it.key()))
-            if ((f.key_id is None or key_id == f.key_id) and (f.provider is None or provider == f.provider)
-                    and (f.model is None or model_matches(f.model, None, served))):
-                held = sums.setdefault(start, [0.0] * len(ROLLUP))
-                for i, v in enumerate(floats(it.value())):
-                    held[i] += v
-            found = it.next()
-    return [_bucket(start, values) for start, values in sorted(sums.items())]
-
-
-def _bucket(start: int, values: list[float]) -> dict[str, Any]:
-    """``ROLLUP`` values as the API shows them (latency as an average)."""
-    out: dict[str, Any] = {"start": iso(start)}
-    for name, value in zip(ROLLUP[:7], values, strict=False):
-        out[name] = int(value)
-    out["cost"] = round(values[7], 10)
-    out["avgLatencyMs"] = round(values[8] / values[0], 3) if values[0] else None
-    return out
+    model); empty buckets are left out (``rollups.history``)."""
+    with db.env.begin() as txn:
+        return rollups.history(txn, db.dbs["rollups"], bucket, since, until, f.key_id, f.provider, f.model)
 
 
 def account(db: UsageDB, connection_id: str) -> dict[str, Any] | None:
@@ -146,7 +122,7 @@ def account(db: UsageDB, connection_id: str) -> dict[str, Any] | None:
     if raw is None:
         return None
     values = floats(raw)
-    out = _bucket(0, values[:-1])
+    out = rollups.bucket_row(0, values[:-1])
     del out["start"]
     return {"connectionId": connection_id, **out, "lastUsed": iso(values[-1])}
 

@@ -10,7 +10,7 @@ database        key                                             value
 ==============  ==============================================  ===========================
 ``records``     16-byte record key (``records.record_key``)     msgpack ``UsageRecord``
 ``bodies``      the record's key                                msgpack ``BodyLog``
-``rollups``     ``aggregate.rollup_key``                        float64 × ``ROLLUP``
+``rollups``     ``rollups.keys_of`` (five families)             float64 × ``ROLLUP``
 ``totals``      connection id                                   float64 × ``ROLLUP`` + last use
 ``metrics``     ``metrics.metric_key``                          float64 counter / histogram
 ``sessions``    ``aggregate.session_key``                       msgpack ``SessionRecord``

@@ -65,6 +65,13 @@ def test_history_and_totals_equal_the_records(db: UsageDB) -> None:
     assert sum(b["requests"] for b in openai) == 500
     keyed = queries.history(db, "hour", 0, NOW + 1, LogFilter(key_id="key-1", model="gpt"))
     assert sum(b["requests"] for b in keyed) == 500
+    for f, count in ((LogFilter(model="gpt"), 1000), (LogFilter(model="openai/gpt"), 500),
+                     (LogFilter(provider="openai", model="gpt"), 500),
+                     (LogFilter(key_id="key-1", provider="anthropic"), 0),
+                     (LogFilter(key_id="key-1", provider="openai", model="openai/gpt"), 500),
+                     (LogFilter(key_id="nobody"), 0)):
+        for bucket in ("hour", "day"):
+            assert sum(b["requests"] for b in queries.history(db, bucket, 0, NOW + 1, f)) == count, (f, bucket)
     total = queries.account(db, "conn-openai")
     mine = [r for r in made if r.provider == "openai"]
     assert total["requests"] == 500 and total["outputTokens"] == 5 * 500
@@ -102,9 +109,11 @@ def test_pruning_keeps_the_newest_within_both_bounds(db: UsageDB) -> None:
 
 def test_rest_prunes_old_hourly_rollups_and_audit_and_keeps_daily(db: UsageDB) -> None:
     fill(db, 10, NOW - 200 * 86400, step=3600)
+    fill(db, 1, NOW - 3600)
     prune_rest(db, Retention(max_age_days=30), NOW)
-    assert queries.history(db, "hour", 0, NOW, LogFilter()) == []
-    assert sum(b["requests"] for b in queries.history(db, "day", 0, NOW, LogFilter())) == 10
+    for f in (LogFilter(), LogFilter(provider="anthropic"), LogFilter(key_id="key-1", model="gpt")):
+        assert sum(b["requests"] for b in queries.history(db, "hour", 0, NOW, f)) == (f.key_id is None)
+    assert sum(b["requests"] for b in queries.history(db, "day", 0, NOW, LogFilter())) == 11
     for i in range(5):
         db.audit(AuditEntry(NOW + i, "POST /api/keys", None, "loopback", "127.0.0.1", "ok", 201), pid=1)
     assert [e["timestamp"] for e in queries.audit_log(db, 2)] == [queries.iso(NOW + 4), queries.iso(NOW + 3)]
