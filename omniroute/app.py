@@ -5,6 +5,10 @@ authentication check, then the handler. A ``GatewayError`` from a handler is ans
 route's dialect; anything else is logged with its traceback and answered as a plain 500 —
 a client never sees a traceback. Start-up (ASGI lifespan) opens this worker's LMDB
 environment and upstream session; shutdown closes them after in-flight requests finished.
+
+After the answer: a client request is queued for its usage record (``omniroute.usage``:
+one tuple; the ``send`` is wrapped only when the access log or body logging needs to see
+what went out), and a management write gets its audit entry (``server.audit``).
 """
 
 from __future__ import annotations
@@ -101,9 +105,9 @@ class App:
                 rec.inflight[ctx] = scope
                 try:
                     await self._serve(scope, receive, send, route, ctx)
-                finally:
+                finally:  # a request cancelled midway is recorded too
                     del rec.inflight[ctx]
-                rec.add(ctx, scope)
+                    rec.add(ctx, scope)
             self._after(ctx)
             return
         await self._tapped(scope, receive, Tap(send, _keep(rec, audit)), route, ctx, audit)
@@ -120,11 +124,10 @@ class App:
         finally:
             if rec is not None:
                 del rec.inflight[ctx]
+                rec.add(ctx, scope, tap.parts)
             if self.access is not None:
                 rid = self.access.request_id(dict(scope["headers"]).get(b"x-request-id"))
                 self.access.record(scope["method"], scope["path"], tap.status, tap.size, ctx, rid)
-        if rec is not None:
-            rec.add(ctx, scope, tap.parts)
         if audit and self.gw is not None:
             req = HttpRequest(scope, receive, ctx)
             req.path_params = route.params
