@@ -3,14 +3,15 @@
 ::
 
     request path (app, after the last byte)   UsageRecorder.add: one tuple appended to a deque
-    every FLUSH_S (or BATCH_MAX queued)       _flush, on the worker's loop in slices of SLICE:
+    every FLUSH_S (or BATCH_MAX queued)       flush, on the worker's loop in slices of SLICE:
                                                 build each record (usage read from the
                                                 upstream's bytes, cost, times), fold it into
                                                 a Batch and the worker's rings
     the writer thread                         one write transaction (records, bodies,
-                                                rollups, totals, metrics, sessions), the
-                                                rings and live state published, pruning when
-                                                due, a sync every few seconds
+                                                rollups, totals, metrics, sessions); the
+                                                rings (every RINGS_EVERY_S) and live state
+                                                published, pruning when due, a sync every
+                                                few seconds
 
 The request path's share is the tuple append plus, for a model request, one dict insert
 and delete (``inflight``: what ``/metrics`` and ``/api/sessions`` count as in flight). Usage
@@ -62,6 +63,7 @@ SLICE = 64
 PRUNE_EVERY_S = 1.0
 PRUNE_REST_EVERY_S = 60.0
 LIVE_EVERY_S = 1.0
+RINGS_EVERY_S = 0.5  # a ring is up to 64 KiB: published twice a second, not at every flush
 CLIENT_GONE = 499  # the status of a request whose client left before the answer began
 _encode = msgspec.msgpack.Encoder().encode
 
@@ -82,7 +84,7 @@ class UsageRecorder:
         self.wake = asyncio.Event()
         self.executor = ThreadPoolExecutor(1, thread_name_prefix="omniroute-usage")
         self.task: asyncio.Task[None] | None = None
-        self.due = {"prune": 0.0, "rest": 0.0, "live": 0.0}
+        self.due = {"prune": 0.0, "rest": 0.0, "live": 0.0, "rings": 0.0}
         self.last_live: tuple[int, dict[bytes, int]] = (0, {})
         self.prices: tuple[Pricing | None, dict[tuple[str, str], Price | None]] = (None, {})
         #: the key a request carried, when the request path did not look it up (set by the app)
@@ -118,7 +120,8 @@ class UsageRecorder:
             for _ in range(min(SLICE, len(self.pending))):
                 self._fold(batch, *self.pending.popleft())
             await asyncio.sleep(0)  # let requests run between slices
-        rings, live = self.rings.publish(), self._live(time.time())
+        rings = self.rings.publish() if self._due("rings", RINGS_EVERY_S) else {}
+        live = self._live(time.time())
         if batch or rings or live is not None or self._due("prune", PRUNE_EVERY_S, peek=True):
             await asyncio.get_running_loop().run_in_executor(self.executor, self._write, batch, rings, live)
 
@@ -127,6 +130,7 @@ class UsageRecorder:
         if self.task is not None:
             self.task.cancel()
             await asyncio.gather(self.task, return_exceptions=True)
+        self.due["rings"] = 0.0  # publish what changed since the last time
         await self.flush()
         self.executor.shutdown(wait=True)
         self.db.sync(force=True)

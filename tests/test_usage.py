@@ -82,6 +82,8 @@ def test_summary_counts_every_worker_and_matches_a_reference(gw2: RunningGateway
     assert summary["ttft"]["count"] == len(ttfts)
     assert summary["ttft"]["p50"] == pytest.approx(nearest_rank(ttfts, 50), abs=0.0011)
     assert summary["models"][found[0]["servedModel"]]["count"] == len(found)
+    assert mine["overhead"]["p95"] == summary["overhead"]["p95"], "one provider: its overhead is everyone's"
+    assert mine["ttft"]["count"] == len(ttfts)
 
 
 def test_summary_window_is_checked(gw2: RunningGateway) -> None:

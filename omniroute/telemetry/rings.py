@@ -13,10 +13,12 @@ samples that fall within the window and computes, per series:
 ================  ==================================================================
 value             meaning
 ================  ==================================================================
-``p50/p95/p99``   nearest-rank percentiles (milliseconds): the smallest sample with
-                  at least p % of the samples at or below it
+``p50/p95/p99``   latency: nearest-rank percentiles (milliseconds), the smallest
+                  sample with at least p % of the samples at or below it
 ``count``         the samples they were computed from: every request in the window,
                   up to ``RING_SIZE`` newest per worker and series
+``overhead``,     the same for the gateway's overhead and (streams only) the time to
+``ttft``          first token, each ``{p50, p95, p99, count}``
 ================  ==================================================================
 """
 
@@ -133,7 +135,8 @@ def summarize(published: Iterable[tuple[str, str, bytes]], now: float, window: f
         if kind == "all":
             out["latency"], out["overhead"], out["ttft"] = (percentiles(v) for v in (latency, overhead, ttft))
         elif latency:
-            out[KINDS[kind]][name] = percentiles(latency)
+            out[KINDS[kind]][name] = percentiles(latency) | {"overhead": percentiles(overhead),
+                                                             "ttft": percentiles(ttft)}
     empty = percentiles([])
     for part in ("latency", "overhead", "ttft"):
         out.setdefault(part, empty)

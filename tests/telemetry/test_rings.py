@@ -68,4 +68,6 @@ def test_a_full_ring_gives_its_newest_samples() -> None:
         worker.add(1000.0 + i, float(i), 0.0, None, "p", "p/m", "combo")
     summary = summarize([(k, n, raw) for (k, n), raw in worker.publish().items()], 1200.0, 300)
     newest_64 = [float(i) for i in range(136, 200)]
-    assert summary["combos"]["combo"] == percentiles(newest_64)
+    combo = summary["combos"]["combo"]
+    assert {k: combo[k] for k in ("p50", "p95", "p99", "count")} == percentiles(newest_64)
+    assert combo["overhead"]["count"] == 64 and combo["ttft"]["count"] == 0
