@@ -84,6 +84,7 @@ class UsageRecorder:
         self.wake = asyncio.Event()
         self.executor = ThreadPoolExecutor(1, thread_name_prefix="omniroute-usage")
         self.task: asyncio.Task[None] | None = None
+        self.stopping = False
         self.due = {"prune": 0.0, "rest": 0.0, "live": 0.0, "rings": 0.0}
         self.last_live: tuple[int, dict[bytes, int]] = (0, {})
         self.prices: tuple[Pricing | None, dict[tuple[str, str], Price | None]] = (None, {})
@@ -105,7 +106,7 @@ class UsageRecorder:
         self.task = asyncio.get_running_loop().create_task(self._run())
 
     async def _run(self) -> None:
-        while True:
+        while not self.stopping:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.wake.wait(), FLUSH_S)
             self.wake.clear()
@@ -126,9 +127,11 @@ class UsageRecorder:
             await asyncio.get_running_loop().run_in_executor(self.executor, self._write, batch, rings, live)
 
     async def close(self) -> None:
-        """Write everything queued, sync, stop the writer (shutdown)."""
+        """Write everything queued, sync, stop the writer (shutdown). A flush under way is let
+        finish (cancelling it would drop the records it had folded)."""
+        self.stopping = True
+        self.wake.set()
         if self.task is not None:
-            self.task.cancel()
             await asyncio.gather(self.task, return_exceptions=True)
         self.due["rings"] = 0.0  # publish what changed since the last time
         await self.flush()
