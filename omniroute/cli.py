@@ -29,7 +29,7 @@ from omniroute.config import BARE_ENV, OPTIONS, RUNTIME_ENV, Settings, env_name,
 from omniroute.errors import GatewayError
 from omniroute.oauth.providers import configure as configure_oauth
 
-_BOOL_FLAGS = {"require_api_key"}
+_BOOL_FLAGS = {"require_api_key", "record_usage"}
 #: seconds a new worker gets to start before the old one is told to stop (restart)
 RESPAWN_INTERVAL = 2.0
 

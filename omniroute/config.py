@@ -51,6 +51,8 @@ class Settings(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     transcription_wait: float = 600.0
     transcription_poll_interval: float = 1.0
     spool_dir: str | None = None
+    record_usage: bool = True
+    metrics_token: str | None = None
 
     @property
     def hook_specs(self) -> tuple[str, ...]:
@@ -100,6 +102,8 @@ OPTIONS: dict[str, tuple[type, str]] = {
     "transcription_wait": (float, "longest wait for a polled transcript (AssemblyAI), seconds (then 504)"),
     "transcription_poll_interval": (float, "seconds between two polls of a transcript (AssemblyAI)"),
     "spool_dir": (str, "directory of the temporary files audio uploads are spooled to (default: the system's)"),
+    "record_usage": (bool, "record every request's usage, cost and timings (docs/observability.md)"),
+    "metrics_token": (str, "bearer token for GET /metrics (unset: /metrics is protected like /api/*)"),
 }
 
 #: options also read from an unprefixed environment variable

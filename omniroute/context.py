@@ -33,6 +33,8 @@ field                     set by
                           to the client (streams: time to first token)
 ``captured``              the pipeline, when a hook ``needs_answer``: the upstream's answer
                           bytes as they were read (references, no copies)
+``usage_injected``        the pipeline: it asked an OpenAI-format upstream for stream usage
+                          the client did not ask for (the relay strips that chunk again)
 ``answered_by``           the pre-hook that answered, if one did
 ``response``              the canonical answer: set by a pre-hook that answered, or decoded
                           from ``captured`` by ``pipeline.collect_answer`` for post-hooks
@@ -82,7 +84,7 @@ class RequestContext:
         "answered_by", "attempts", "body", "captured", "client", "client_format", "deadline", "disconnected",
         "error", "expired", "first_byte", "forward", "key", "max_tokens", "model", "operation", "options", "request",
         "response", "response_headers", "route", "served", "started", "status", "stream", "units", "upstream_began",
-        "upstream_ended", "upstream_format",
+        "upstream_ended", "upstream_format", "usage_injected",
     )
 
     def __init__(self, started: float, client_format: str | None) -> None:
@@ -105,6 +107,7 @@ class RequestContext:
         self.upstream_ended = 0.0
         self.first_byte = 0.0
         self.captured: list[bytes] | None = None
+        self.usage_injected = False
         self.answered_by: str | None = None
         self.response: Response | None = None
         self.response_headers: list[tuple[bytes, bytes]] = []

@@ -17,6 +17,9 @@ Also per worker: the subscription accounts' token cache (``tokens``, emptied whe
 snapshot is rebuilt), the configured OAuth providers and the store's backups, whose daily
 schedule runs as a task of every worker (``run_backups``: the worker that claims the turn in
 the runtime environment makes it).
+
+Usage: ``usage_db`` (the usage environment, ``data_dir/usage``: records, telemetry, audit)
+is always open; ``recorder`` (``omniroute.usage``) exists while ``record_usage`` is on.
 """
 
 from __future__ import annotations
@@ -41,26 +44,32 @@ from omniroute.settings.request_hooks import request_hooks
 from omniroute.store import Runtime, Store
 from omniroute.store.backups import Backups
 from omniroute.store.crypto import Cipher
+from omniroute.telemetry.retention import SETTING, load
+from omniroute.telemetry.usage_db import UsageDB
 from omniroute.upstream import H1Pool, open_pool, open_session
+from omniroute.usage import UsageRecorder
 
 log = logging.getLogger("omniroute")
 _AUTO_BACKUP = "backup-auto-claim"
 
 
 class Gateway:
-    __slots__ = ("access", "backups", "extra_hooks", "hooks", "oauth", "proxied", "proxy_pools", "registry", "router",
-                 "runtime", "session", "settings", "started", "store", "tasks", "tokens", "upstream")
+    __slots__ = ("access", "backups", "extra_hooks", "hooks", "oauth", "proxied", "proxy_pools", "recorder", "registry",
+                 "router", "runtime", "session", "settings", "started", "store", "tasks", "tokens", "upstream",
+                 "usage_db")
 
     def __init__(self, settings: Settings, store: Store, runtime: Runtime, upstream: H1Pool,
-                 session: aiohttp.ClientSession) -> None:
+                 session: aiohttp.ClientSession, usage_db: UsageDB | None = None) -> None:
         self.settings = settings
         self.store = store
         self.runtime = runtime
+        self.usage_db = usage_db if usage_db is not None else UsageDB(store.path / "usage")
         self.upstream = upstream  # request path
         self.session = session  # management calls
         timeouts = (settings.connect_timeout, settings.first_byte_timeout, settings.stream_idle_timeout)
         self.registry = Registry(store, timeouts)
         self.router = Router(self.registry, runtime)
+        self.recorder = UsageRecorder(self.usage_db, self.registry, store) if settings.record_usage else None
         self.started = time.time()
         self.oauth = configure_oauth(settings.oauth)
         self.tokens = TokenBook(store, runtime, session, self.oauth, Cipher(settings.encryption_key))
@@ -75,7 +84,11 @@ class Gateway:
     @classmethod
     def open(cls, settings: Settings) -> Gateway:
         path = settings.data_path
-        return cls(settings, Store(path), Runtime(path / "runtime"), open_pool(settings), open_session(settings))
+        gw = cls(settings, Store(path), Runtime(path / "runtime"), open_pool(settings), open_session(settings),
+                 UsageDB(path / "usage"))
+        if gw.recorder is not None:
+            gw.recorder.start()
+        return gw
 
     def refresh(self) -> None:
         if self.registry.refresh():
@@ -93,6 +106,8 @@ class Gateway:
             own.append(Budgets(registry, self.runtime))
         self.hooks = HookChain([*own, *self.extra_hooks], self.hooks.running)
         self.router.latency.tracking = any(c.strategy == "latency-optimized" for c in registry.combos.values())
+        if self.recorder is not None:
+            self.recorder.set_retention(load(self.store.setting(SETTING)))
         self.access = Access(registry.general, store.setting("auth"), store.setting("ip_filter"))
         self._route_proxies(ProxyTable(store.setting("proxy")))
 
@@ -145,10 +160,13 @@ class Gateway:
         for task in self.tasks:
             task.cancel()
         await self.hooks.drain()
+        if self.recorder is not None:
+            await self.recorder.close()
         await self.upstream.close()
         for pool in self.proxy_pools.values():
             await pool.close()
         await self.session.close()
+        self.usage_db.close()
         self.store.close()
         self.runtime.close()
 

@@ -34,8 +34,9 @@ Post-hooks run in reverse order (the first pre-hook sees the request first and t
 last), one after another in a task of their own; one that raises is logged and the next
 still runs. ``drain()`` waits for running post work at shutdown, so nothing queued is lost.
 
-Hooks are built once per worker at start-up: the gateway's own (routing limits, cache,
-usage — as each is configured) and the operator's (``--hooks module:factory``, each factory
+Hooks are built once per worker at start-up: the gateway's own (routing limits, cache —
+as each is configured; usage recording is not a hook: ``omniroute.usage`` reads the
+answer's bytes itself) and the operator's (``--hooks module:factory``, each factory
 called with the worker's ``Gateway`` and returning a hook). With no hook configured the
 pipeline does no hook work at all.
 """

@@ -46,9 +46,10 @@ from omniroute.canonical import Response
 from omniroute.canonical.assemble import Assembler, replay
 from omniroute.context import Attempt, RequestContext
 from omniroute.errors import ErrorKind, GatewayError
-from omniroute.formats import anthropic
+from omniroute.formats import anthropic, openai_chat
 from omniroute.formats.framing import NDJSONDecoder, SSEDecoder
 from omniroute.formats.registry import FORMATS
+from omniroute.formats.usage import ask_for_usage
 from omniroute.gateway import Gateway
 from omniroute.providers.fit import check_images
 from omniroute.providers.specs import ProviderSpec
@@ -85,7 +86,7 @@ async def serve(gw: Gateway, ctx: RequestContext, send: Any, receive: Any,
     route = resolve(gw, ctx, route_model or ctx.model)
     ctx.deadline = deadline_of(gw, ctx)  # a bad X-OmniRoute-Timeout is refused before limits count it
     hooks = gw.hooks
-    if hooks.needs_answer:
+    if hooks.needs_answer or gw.recorder is not None:  # usage is read from the answer's bytes
         ctx.captured = []
     if hooks.pre:
         answer = await hooks.run_pre(ctx)
@@ -161,8 +162,10 @@ async def _exchange(gw: Gateway, ctx: RequestContext, send: Any, route: Route,
 
 def passthrough_body(ctx: RequestContext, spec: ProviderSpec, leg: Leg, model_in_body: bool) -> Prepared:
     """The client's bytes for a same-format upstream: model renamed, max tokens clamped to
-    the model's limit, images refused for a model without vision, and (Anthropic) system
-    turns folded for a row that does not take them."""
+    the model's limit, images refused for a model without vision, (Anthropic) system
+    turns folded for a row that does not take them, and (an OpenAI Chat stream) usage asked
+    for when the client did not ask: usage records, token limits and budgets need the
+    upstream's counts, and the relay takes that chunk out of the client's stream again."""
     info = leg.info
     if spec.text_only or (info is not None and not info.vision):  # contents are decoded only here
         check_images(ctx.canonical(), spec, leg.model, info)
@@ -170,6 +173,10 @@ def passthrough_body(ctx: RequestContext, spec: ProviderSpec, leg: Leg, model_in
     limit = info.max_output if info is not None else None
     if limit is not None and ctx.max_tokens is not None and ctx.max_tokens > limit:
         body = clamp_max_tokens(body, ctx.client, limit)
+    if ctx.stream and ctx.client is openai_chat:
+        asked = ask_for_usage(body)
+        if asked is not None:
+            body, ctx.usage_injected = asked, True
     if ctx.client is anthropic:
         return _mid_conversation_system(spec, ctx, body)
     return body, ctx.forward

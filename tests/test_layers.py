@@ -2,7 +2,8 @@
 
 Each top-level part of ``omniroute`` has a layer; a module may import its own layer and the
 ones below, never one above. ``store`` (and the coming ``cache`` and ``telemetry``) depend
-only on ``errors``, ``canonical`` and themselves. Imports under ``if TYPE_CHECKING:`` count
+only on ``errors``, ``canonical`` and themselves (``usage`` is the glue between the
+pipeline and ``telemetry``). Imports under ``if TYPE_CHECKING:`` count
 too: an annotation that points up the order is a dependency all the same.
 """
 
@@ -21,7 +22,7 @@ LAYERS: tuple[frozenset[str], ...] = (
     frozenset({"formats"}),
     frozenset({"providers", "upstream", "media", "store", "cache", "telemetry"}),
     frozenset({"routing", "oauth", "hooks", "context", "relay", "translate", "pipeline", "media_pipeline", "gateway",
-               "access_log", "inputs", "provision", "settings", "evals"}),
+               "access_log", "inputs", "provision", "settings", "evals", "usage"}),
     frozenset({"server"}),
     frozenset({"app"}),
     frozenset({"cli", "__main__"}),

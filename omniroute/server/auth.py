@@ -25,11 +25,15 @@ worker honours them. The cookie is ``HttpOnly; SameSite=Lax; Path=/`` with ``Max
 from a trusted proxy counts). Sessions slide: one used when more than ``REFRESH_AFTER``
 seconds passed since it was issued or last extended is extended to ``SESSION_SECONDS`` from
 now, and the answer re-sets the cookie (at most one store write per session per hour).
+
+``GET /metrics``: the ``metrics_token`` setting's bearer token when it is set, else the
+management rules above.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import secrets
 import time
 from email.utils import formatdate
@@ -79,6 +83,11 @@ def known_client(gw: Gateway, req: HttpRequest) -> ApiKey | None:
     return gw.registry.keys.get(hash_key(key)) if key else None
 
 
+def scope_key(gw: Gateway, scope: dict) -> ApiKey | None:
+    """The known key a finished request carried (usage records, off the request path)."""
+    return known_client(gw, HttpRequest(scope, None, None))  # type: ignore[arg-type]
+
+
 def password_set(gw: Gateway) -> bool:
     return bool(gw.settings.initial_password) or passwords.password_stored(gw.store)
 
@@ -116,6 +125,28 @@ def session_token(req: HttpRequest) -> str | None:
             return value
     auth = req.header(b"authorization") or ""
     return auth[7:].strip() if auth[:7].lower() == "bearer " else None
+
+
+def check_metrics(gw: Gateway, req: HttpRequest) -> None:
+    """``GET /metrics``: the ``metrics_token`` bearer when one is set, else management access."""
+    wanted = gw.settings.metrics_token
+    if not wanted:
+        check_management(gw, req)
+        return
+    auth = req.header(b"authorization") or ""
+    given = auth[7:].strip() if auth[:7].lower() == "bearer " else ""
+    if not hmac.compare_digest(given.encode(), wanted.encode()):
+        raise GatewayError(ErrorKind.AUTHENTICATION, "send Authorization: Bearer <metrics token>")
+
+
+def actor_of(gw: Gateway, req: HttpRequest) -> str:
+    """Who made a management call, for the audit log (never the secret itself): the login
+    session's id (a hash prefix of its token), ``loopback`` while no password is set, or
+    ``anonymous``."""
+    token = session_token(req)
+    if token and _session(gw, token) is not None:
+        return "session:" + hash_key(token)[:12]
+    return "loopback" if not password_set(gw) else "anonymous"
 
 
 def _session(gw: Gateway, token: str) -> Session | None:

@@ -16,6 +16,8 @@ from omniroute.server import (
     api_settings,
     api_sync,
     api_system,
+    api_telemetry,
+    api_usage,
     v1,
     v1_formats,
     v1_media,
@@ -39,6 +41,7 @@ def build_router() -> Router:
     _add_routing(r)
     _add_accounts_and_backups(r)
     _add_operations(r)
+    _add_usage(r)
 
     r.add("GET", "/api/monitoring/health", Endpoint(api_system.health, access=PUBLIC))
     r.add("POST", "/api/auth/login", Endpoint(api_system.login, access=PUBLIC))
@@ -161,3 +164,20 @@ def _add_operations(r: Router) -> None:
         ("POST", "/api/evals/{id}/run", ev.run_suite_now),
     ):
         r.add(method, path, Endpoint(handler, access=MANAGEMENT))
+
+
+def _add_usage(r: Router) -> None:
+    u, t = api_usage, api_telemetry
+    for method, path, handler in (
+        ("GET", "/api/usage/logs", u.logs), ("GET", "/api/usage/logs/{id}", u.log_entry),
+        ("GET", "/api/usage/request-logs", u.request_logs),
+        ("GET", "/api/usage/request-logs/{id}", u.request_log_entry),
+        ("GET", "/api/usage/history", u.history),
+        ("GET", "/api/usage/retention", u.get_retention), ("PUT", "/api/usage/retention", u.put_retention),
+        ("GET", "/api/usage/{connectionId}", u.connection_usage),
+        ("GET", "/api/telemetry/summary", t.summary),
+        ("GET", "/api/sessions", t.sessions),
+        ("GET", "/api/compliance/audit-log", t.audit_log),
+    ):
+        r.add(method, path, Endpoint(handler, access=MANAGEMENT))
+    r.add("GET", "/metrics", Endpoint(t.metrics, access="metrics"))
