@@ -59,6 +59,8 @@ from dataclasses import dataclass
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
+from omniroute.formats.usage import usage_of
+
 if TYPE_CHECKING:
     from omniroute.canonical import Request, Response, Usage
     from omniroute.errors import GatewayError
@@ -128,8 +130,13 @@ class RequestContext:
 
     @property
     def usage(self) -> Usage | None:
-        """The answer's usage as the upstream counted it (post-hooks: after ``collect_answer``)."""
-        return self.response.usage if self.response is not None else None
+        """The answer's usage as the upstream counted it: the assembled response's, else read
+        from the captured answer bytes (``formats.usage``; post-hooks with ``needs_usage``)."""
+        if self.response is not None and self.response.usage is not None:
+            return self.response.usage
+        if self.captured and self.upstream_format is not None and self.served is not None:
+            return usage_of(self.upstream_format, self.stream, self.captured)
+        return None
 
     @property
     def upstream_ms(self) -> float:

@@ -23,6 +23,9 @@ member                meaning
 ``needs_request``     the canonical request is decoded before ``pre`` (``ctx.request``).
                       Hooks without it leave a same-format request undecoded: pass-through
                       stays zero-copy
+``needs_usage``       the upstream's answer bytes are kept (references to what was read, no
+                      copy) so that ``ctx.usage`` can read the token counts from them
+                      (``formats.usage``: only the frame that carries them is decoded)
 ``needs_answer``      the upstream's answer bytes are kept (references to what was read,
                       no copy) and assembled into ``ctx.response`` before the post-hooks
 ``rewrites_request``  ``pre`` changes ``ctx.request``: a same-format upstream is then sent
@@ -63,6 +66,7 @@ class Hook:
 
     name = "hook"
     needs_request = False
+    needs_usage = False
     needs_answer = False
     rewrites_request = False
 
@@ -86,6 +90,8 @@ class HookChain:
         self.post = [h for h in reversed(hooks) if _overrides(h, "post")]
         self.needs_request = any(getattr(h, "needs_request", False) for h in hooks)
         self.needs_answer = any(getattr(h, "needs_answer", False) for h in self.post)
+        #: the answer's bytes are kept: for an assembled answer, or for its usage alone
+        self.needs_capture = self.needs_answer or any(getattr(h, "needs_usage", False) for h in self.post)
         self.rewrites_request = any(getattr(h, "rewrites_request", False) for h in self.pre)
         #: post work still running; shared by the chains a worker builds over its life
         self.running: set[asyncio.Task[None]] = running if running is not None else set()

@@ -86,7 +86,7 @@ async def serve(gw: Gateway, ctx: RequestContext, send: Any, receive: Any,
     route = resolve(gw, ctx, route_model or ctx.model)
     ctx.deadline = deadline_of(gw, ctx)  # a bad X-OmniRoute-Timeout is refused before limits count it
     hooks = gw.hooks
-    if hooks.needs_answer or gw.recorder is not None:  # usage is read from the answer's bytes
+    if hooks.needs_capture or gw.recorder is not None:  # usage is read from the answer's bytes
         ctx.captured = []
     if hooks.pre:
         answer = await hooks.run_pre(ctx)

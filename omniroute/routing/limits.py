@@ -50,7 +50,7 @@ class RateLimits(Hook):
         self.runtime = runtime
         limits = registry.rate_limit
         self.global_limits = (int(limits.get("rpm", 0)), int(limits.get("tpm", 0)))
-        self.needs_answer = bool(self.global_limits[1] or any(k.tpm for k in registry.keys.values())
+        self.needs_usage = bool(self.global_limits[1] or any(k.tpm for k in registry.keys.values())
                                  or _account_tpm(registry))
 
     @staticmethod
@@ -111,7 +111,7 @@ class Budgets(Hook):
     """A key's spend per period."""
 
     name = "budgets"
-    needs_answer = True
+    needs_usage = True
 
     def __init__(self, registry: Registry, runtime: Runtime) -> None:
         self.registry = registry
