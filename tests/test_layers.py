@@ -19,7 +19,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "omniroute"
 LAYERS: tuple[frozenset[str], ...] = (
     frozenset({"errors", "config", "canonical", "__init__"}),
     frozenset({"formats"}),
-    frozenset({"providers", "upstream", "store", "cache", "telemetry"}),
+    frozenset({"providers", "upstream", "store", "cache", "telemetry", "dashboard"}),
     frozenset({"routing", "oauth", "hooks", "context", "relay", "translate", "pipeline", "gateway", "access_log",
                "inputs", "provision"}),
     frozenset({"server"}),
@@ -29,6 +29,7 @@ LAYERS: tuple[frozenset[str], ...] = (
 LAYER = {part: rank for rank, parts in enumerate(LAYERS) for part in parts}
 #: parts that may import only these (besides themselves)
 SELF_CONTAINED = {part: frozenset({"errors", "canonical"}) for part in ("store", "cache", "telemetry")}
+SELF_CONTAINED["dashboard"] = frozenset()  # static files and the table that serves them
 
 
 def part_of(module: Path) -> str:
