@@ -2,6 +2,7 @@
 
     python bench/overhead.py [--duration 8] [--conns 1,16,64] [--workers N] [--out bench/results]
                              [--with "--log-level info"] [--with-tree DIR] [--routing]
+                             [--with-settings 'system-prompt={"enabled":true,...}']
 
 Starts the nginx mock (``mock_upstream.py``), then ``omniroute serve`` with the default
 worker count (one per core) and a fresh data dir, wires the mock in as two provider nodes
@@ -24,6 +25,10 @@ an older commit exported with ``git archive <rev> | tar -x -C DIR`` against this
 same run. ``--routing`` gives the second gateway the routing load of issue 9 and sends its
 requests through it: a 3-target ``priority`` combo whose first target serves, a client key
 with an rpm limit (never reached) and a budget (never spent).
+
+``--with-settings 'NAME=JSON;NAME=JSON'`` does the same for settings set through the API: each
+``PUT /api/settings/NAME`` with that body is applied to the second gateway after it is wired
+(``system-prompt``, ``thinking-budget``, ``proxy``, ``ip-filter``; docs/operations.md).
 """
 
 from __future__ import annotations
@@ -184,6 +189,15 @@ def add_routing_load(gateway: str) -> tuple[dict[str, str], str]:
     return models, key["key"]
 
 
+def apply_settings(gateway: str, spec: str) -> None:
+    """``NAME=JSON;…`` → ``PUT /api/settings/NAME`` with each body (``--with-settings``)."""
+    for item in filter(None, (part.strip() for part in spec.split(";"))):
+        name, _, body = item.partition("=")
+        resp = httpx.put(f"{gateway}/api/settings/{name.strip()}", json=json.loads(body))
+        if resp.status_code != 200:
+            raise SystemExit(f"--with-settings {name}: {resp.status_code} {resp.text}")
+
+
 def run(args: argparse.Namespace) -> dict:
     work = Path(tempfile.mkdtemp(prefix="omniroute-bench-"))
     work.chmod(0o755)  # nginx workers run unprivileged and must read the stream file
@@ -191,7 +205,7 @@ def run(args: argparse.Namespace) -> dict:
     mock = f"http://127.0.0.1:{mock_port}"
     nginx = start_nginx(work / "nginx", mock_port)
     variants = {"default": Variant([])}
-    if args.with_flags or args.with_tree or args.routing:
+    if args.with_flags or args.with_tree or args.routing or args.with_settings:
         variants["with"] = Variant(args.with_flags.split(), args.with_tree)
     try:
         for name, variant in variants.items():
@@ -204,6 +218,8 @@ def run(args: argparse.Namespace) -> dict:
             wire(variant.url, mock)
         if args.routing:
             variants["with"].models, variants["with"].key = add_routing_load(variants["with"].url)
+        if args.with_settings:
+            apply_settings(variants["with"].url, args.with_settings)
         time.sleep(1.0)
         idle_total, idle_workers = tree_rss_kb(variants["default"].proc.pid)
         rows = measure(args, work, mock, variants)
@@ -222,6 +238,7 @@ def run(args: argparse.Namespace) -> dict:
         "with": args.with_flags,
         "with_tree": str(args.with_tree) if args.with_tree else None,
         "routing": args.routing,
+        "with_settings": args.with_settings,
         "rows": rows,
     }
 
@@ -313,6 +330,8 @@ def main() -> None:
                         help="run the second gateway from this source tree (an older commit, exported)")
     parser.add_argument("--routing", action="store_true",
                         help="the second gateway serves through a 3-target combo, a rate-limited key and a budget")
+    parser.add_argument("--with-settings", dest="with_settings", default="",
+                        help="settings PUT to the second gateway: NAME=JSON;NAME=JSON (NAME under /api/settings/)")
     args = parser.parse_args()
     if not shutil.which("wrk"):
         raise SystemExit("bench needs nginx and wrk: apt-get install -y nginx wrk")

@@ -1,7 +1,8 @@
 """The ASGI application: ``create_app()`` is Granian's factory target.
 
-Per request: one dict lookup for the route, one LMDB read (the state version), the
-authentication check, then the handler. A ``GatewayError`` from a handler is answered in the
+Per request: one dict lookup for the route, one LMDB read (the state version), the IP
+filter when it is on (``settings.access``; off, one attribute test), the authentication
+check, then the handler. A ``GatewayError`` from a handler is answered in the
 route's dialect; anything else is logged with its traceback and answered as a plain 500 —
 a client never sees a traceback. Start-up (ASGI lifespan) opens this worker's LMDB
 environment and upstream session; shutdown closes them after in-flight requests finished.
@@ -79,6 +80,8 @@ class App:
                 raise _no_route(scope, exists)
             gw = self.gw or await self._open()
             gw.refresh()
+            if gw.access.ip_filter is not None:  # None while the filter is off
+                gw.access.check(scope)
             req = HttpRequest(scope, receive, ctx)
             req.path_params = params
             if endpoint.access == "client":
@@ -87,7 +90,9 @@ class App:
                 elif gw.registry.key_features:
                     ctx.key = known_client(gw, req)
             elif endpoint.access == "management":
-                check_management(gw, req)
+                cookie = check_management(gw, req)
+                if cookie is not None:  # the session slid: the answer re-sets the cookie
+                    send = _with_header(send, b"set-cookie", cookie)
             await endpoint.handler(gw, req, send)
         except GatewayError as err:
             ctx.error = err
@@ -120,6 +125,15 @@ class App:
                     self.access.close()
                 await send({"type": "lifespan.shutdown.complete"})
                 return
+
+
+def _with_header(send: Any, name: bytes, value: bytes) -> Any:
+    """``send`` adding one header to the response's start message."""
+    async def sending(message: dict[str, Any]) -> None:
+        if message["type"] == "http.response.start":
+            message = {**message, "headers": [*message.get("headers", []), (name, value)]}
+        await send(message)
+    return sending
 
 
 def _no_route(scope: dict[str, Any], exists: bool) -> GatewayError:

@@ -46,6 +46,7 @@ class Settings(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     max_import_bytes: int = 64 * 1024 * 1024  # largest .sqlite accepted by /api/db-backups/import
     #: the config file's [oauth.<provider>] tables (validated by omniroute.oauth.providers)
     oauth: dict[str, dict[str, str]] = msgspec.field(default_factory=dict)
+    shutdown_grace: float = 30.0  # seconds in-flight requests get to finish at shutdown and restart
 
     @property
     def hook_specs(self) -> tuple[str, ...]:
@@ -89,6 +90,8 @@ OPTIONS: dict[str, tuple[type, str]] = {
     "backup_interval": (float, "hours between automatic store backups (0 = none)"),
     "backup_keep": (int, "automatic and pre-restore backups kept"),
     "max_import_bytes": (int, "largest .sqlite file /api/db-backups/import accepts, in bytes"),
+    "shutdown_grace": (float, "seconds in-flight requests get to finish at shutdown or restart before workers are "
+                              "killed"),
 }
 
 #: options also read from an unprefixed environment variable
@@ -146,6 +149,7 @@ def _validate(s: Settings) -> Settings:
         ("backup_interval", s.backup_interval >= 0, "must be >= 0 (0: no automatic backups)"),
         ("backup_keep", s.backup_keep >= 1, "must be >= 1"),
         ("max_import_bytes", s.max_import_bytes > 0, "must be > 0"),
+        ("shutdown_grace", s.shutdown_grace > 0, "must be > 0"),
     )
     for path, ok, why in checks:
         if not ok:

@@ -5,8 +5,13 @@ forked or spawned the worker) and passed explicitly to every handler — no modu
 ``refresh()`` (once per request) rebuilds the routing snapshot and the hook chain when a
 management write moved the store's version, and reloads shared account health when it moved.
 
-The hook chain holds only what is configured: the gateway's own hooks (rate limits while
-some limit is set, budgets while some budget exists) then the operator's ``--hooks``.
+The hook chain holds only what is configured: the settings that change requests (system
+prompt, thinking budget: ``settings.request_hooks``) while they are on, the gateway's own
+hooks (rate limits while some limit is set, budgets while some budget exists), then the
+operator's ``--hooks``. The same rebuild compiles the access settings (``access``: IP filter,
+trusted proxies, ``requireLogin``) and the upstream proxies: ``proxied`` maps a connection id
+to the tunnelling pool of its proxy (``settings.proxies``), empty when none is configured —
+then every call takes the direct pool ``upstream``.
 
 Also per worker: the subscription accounts' token cache (``tokens``, emptied whenever the
 snapshot is rebuilt), the configured OAuth providers and the store's backups, whose daily
@@ -30,6 +35,9 @@ from omniroute.oauth.tokens import TokenBook
 from omniroute.routing.limits import Budgets, RateLimits
 from omniroute.routing.registry import Registry
 from omniroute.routing.router import Router
+from omniroute.settings.access import Access
+from omniroute.settings.proxies import ProxyTable
+from omniroute.settings.request_hooks import request_hooks
 from omniroute.store import Runtime, Store
 from omniroute.store.backups import Backups
 from omniroute.store.crypto import Cipher
@@ -40,8 +48,8 @@ _AUTO_BACKUP = "backup-auto-claim"
 
 
 class Gateway:
-    __slots__ = ("backups", "extra_hooks", "hooks", "oauth", "registry", "router", "runtime", "session", "settings",
-                 "started", "store", "tasks", "tokens", "upstream")
+    __slots__ = ("access", "backups", "extra_hooks", "hooks", "oauth", "proxied", "proxy_pools", "registry", "router",
+                 "runtime", "session", "settings", "started", "store", "tasks", "tokens", "upstream")
 
     def __init__(self, settings: Settings, store: Store, runtime: Runtime, upstream: H1Pool,
                  session: aiohttp.ClientSession) -> None:
@@ -60,6 +68,8 @@ class Gateway:
         self.tasks: list[asyncio.Task] = []
         self.extra_hooks = load_hooks(settings.hook_specs, self)
         self.hooks = HookChain([])
+        self.proxy_pools: dict[str, H1Pool] = {}  # proxy URL → its pool, kept for the worker's life
+        self.proxied: dict[str, H1Pool] = {}
         self._rebuild()
 
     @classmethod
@@ -74,15 +84,35 @@ class Gateway:
 
     def _rebuild(self) -> None:
         """The hook chain and tracking flags for the current snapshot."""
-        registry = self.registry
+        registry, store = self.registry, self.store
         self.tokens.clear()
-        own: list = []
+        own: list = request_hooks(store.setting("system_prompt"), store.setting("thinking_budget"))
         if RateLimits.configured(registry):
             own.append(RateLimits(registry, self.runtime))
         if registry.budgets:
             own.append(Budgets(registry, self.runtime))
         self.hooks = HookChain([*own, *self.extra_hooks], self.hooks.running)
         self.router.latency.tracking = any(c.strategy == "latency-optimized" for c in registry.combos.values())
+        self.access = Access(registry.general, store.setting("auth"), store.setting("ip_filter"))
+        self._route_proxies(ProxyTable(store.setting("proxy")))
+
+    def _route_proxies(self, table: ProxyTable) -> None:
+        """``proxied``: connection id → the pool of its proxy, for the connections that have one."""
+        proxied: dict[str, H1Pool] = {}
+        if table.configured:
+            for targets in self.registry.targets.values():
+                for t in targets:
+                    url = table.for_target(t.connection_id, t.provider, t.base_url)
+                    if url is not None:
+                        pool = self.proxy_pools.get(url)
+                        if pool is None:
+                            pool = self.proxy_pools[url] = open_pool(self.settings, url)
+                        proxied[t.connection_id] = pool
+        self.proxied = proxied
+
+    def pool_for(self, connection_id: str) -> H1Pool:
+        """The pool a call of this account goes through (its proxy's, else the direct one)."""
+        return self.proxied.get(connection_id, self.upstream) if self.proxied else self.upstream
 
     def start(self) -> None:
         """The worker's background work (from the lifespan, inside the running loop)."""
@@ -116,6 +146,8 @@ class Gateway:
             task.cancel()
         await self.hooks.drain()
         await self.upstream.close()
+        for pool in self.proxy_pools.values():
+            await pool.close()
         await self.session.close()
         self.store.close()
         self.runtime.close()

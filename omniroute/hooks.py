@@ -25,6 +25,9 @@ member                meaning
                       stays zero-copy
 ``needs_answer``      the upstream's answer bytes are kept (references to what was read,
                       no copy) and assembled into ``ctx.response`` before the post-hooks
+``rewrites_request``  ``pre`` changes ``ctx.request``: a same-format upstream is then sent
+                      the canonical request re-encoded in its format, not the client's
+                      bytes (measured: docs/benchmarks.md, "Settings on the request path")
 ====================  ======================================================================
 
 Post-hooks run in reverse order (the first pre-hook sees the request first and the answer
@@ -60,6 +63,7 @@ class Hook:
     name = "hook"
     needs_request = False
     needs_answer = False
+    rewrites_request = False
 
     async def pre(self, ctx: RequestContext) -> Response | None:
         return None
@@ -81,6 +85,7 @@ class HookChain:
         self.post = [h for h in reversed(hooks) if _overrides(h, "post")]
         self.needs_request = any(getattr(h, "needs_request", False) for h in hooks)
         self.needs_answer = any(getattr(h, "needs_answer", False) for h in self.post)
+        self.rewrites_request = any(getattr(h, "rewrites_request", False) for h in self.pre)
         #: post work still running; shared by the chains a worker builds over its life
         self.running: set[asyncio.Task[None]] = running if running is not None else set()
 

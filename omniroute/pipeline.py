@@ -135,9 +135,10 @@ async def _exchange(gw: Gateway, ctx: RequestContext, send: Any, route: Route,
                     make_encoder: Callable[[], Any] | None, model_in_body: bool) -> None:
     client = ctx.client
     reframe = make_encoder is not None
+    relay_body = not gw.hooks.rewrites_request  # a hook changed the request: re-encode it
 
     def prepare(upstream: ModuleType, spec: ProviderSpec, leg: Leg) -> Prepared:
-        if upstream is client and not reframe:
+        if upstream is client and not reframe and relay_body:
             return passthrough_body(ctx, spec, leg, model_in_body)
         req = ctx.canonical()
         if len(route.legs) > 1:  # fitting changes the request: each model gets its own copy
@@ -286,8 +287,9 @@ async def open_upstream(gw: Gateway, target: Target, url: str, body: bytes,
         base, body = creds.headers, creds.body(body)
     headers = merge_headers(base, headers) if headers else base
     timeouts = gw.registry.resilience.timeouts_of(target.provider)
+    pool = gw.proxied.get(target.connection_id, gw.upstream) if gw.proxied else gw.upstream
     try:
-        resp = await gw.upstream.request("POST", url, headers, body, timeouts)
+        resp = await pool.request("POST", url, headers, body, timeouts)
     except UPSTREAM_ERRORS as exc:
         raise map_exception(exc, target.provider) from None
     if resp.status >= 400:

@@ -21,7 +21,7 @@ LAYERS: tuple[frozenset[str], ...] = (
     frozenset({"formats"}),
     frozenset({"providers", "upstream", "store", "cache", "telemetry", "dashboard"}),
     frozenset({"routing", "oauth", "hooks", "context", "relay", "translate", "pipeline", "gateway", "access_log",
-               "inputs", "provision"}),
+               "inputs", "provision", "settings", "evals"}),
     frozenset({"server"}),
     frozenset({"app"}),
     frozenset({"cli", "__main__"}),

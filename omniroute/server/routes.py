@@ -4,13 +4,17 @@ from __future__ import annotations
 
 from omniroute.server import (
     api_backups,
+    api_cli_tools,
+    api_evals,
     api_keys,
+    api_lifecycle,
     api_nodes,
     api_oauth,
     api_provider_catalog,
     api_providers,
     api_resilience,
     api_routing,
+    api_settings,
     api_sync,
     api_system,
     dashboard,
@@ -34,6 +38,7 @@ def build_router() -> Router:
     _add_formats(r)
     _add_routing(r)
     _add_accounts_and_backups(r)
+    _add_operations(r)
 
     r.add("GET", "/api/monitoring/health", Endpoint(api_system.health, access=PUBLIC))
     r.add("POST", "/api/auth/login", Endpoint(api_system.login, access=PUBLIC))
@@ -132,3 +137,26 @@ def _add_accounts_and_backups(r: Router) -> None:
         r.add(method, path, Endpoint(handler, access=MANAGEMENT))
     r.add("GET", "/api/cloud/bundle", Endpoint(s.get_bundle, access=PUBLIC))
     r.add("PUT", "/api/cloud/bundle", Endpoint(s.put_bundle, access=PUBLIC))
+def _add_operations(r: Router) -> None:
+    """Settings, lifecycle, CLI tools and evals (docs/operations.md)."""
+    st, lc, ct, ev = api_settings, api_lifecycle, api_cli_tools, api_evals
+    r.add("GET", "/api/init", Endpoint(lc.init, access=PUBLIC))
+    for method, path, handler in (
+        ("POST", "/api/auth/password", api_system.change_password),
+        ("POST", "/api/restart", lc.restart), ("POST", "/api/shutdown", lc.shutdown),
+        ("GET", "/api/settings/require-login", st.get_require_login),
+        ("PUT", "/api/settings/require-login", st.put_require_login),
+        ("GET", "/api/settings/ip-filter", st.get_ip_filter), ("PUT", "/api/settings/ip-filter", st.put_ip_filter),
+        ("GET", "/api/settings/system-prompt", st.get_system_prompt),
+        ("PUT", "/api/settings/system-prompt", st.put_system_prompt),
+        ("GET", "/api/settings/thinking-budget", st.get_thinking_budget),
+        ("PUT", "/api/settings/thinking-budget", st.put_thinking_budget),
+        ("GET", "/api/settings/proxy", st.get_proxy), ("PUT", "/api/settings/proxy", st.put_proxy),
+        ("POST", "/api/settings/proxy/test", st.test_proxy),
+        ("GET", "/api/cli-tools/runtime/{tool}", ct.runtime),
+        ("GET", "/api/cli-tools/{tool}", ct.get_settings), ("POST", "/api/cli-tools/{tool}", ct.write_settings),
+        ("GET", "/api/evals", ev.list_suites), ("POST", "/api/evals", ev.create_suite),
+        ("GET", "/api/evals/{id}", ev.get_suite), ("DELETE", "/api/evals/{id}", ev.delete_suite),
+        ("POST", "/api/evals/{id}/run", ev.run_suite_now),
+    ):
+        r.add(method, path, Endpoint(handler, access=MANAGEMENT))

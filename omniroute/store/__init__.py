@@ -9,6 +9,8 @@ from omniroute.store.records import (
     ComboEntry,
     Connection,
     CustomModel,
+    EvalCase,
+    EvalSuite,
     OAuthToken,
     Policy,
     ProviderNode,
@@ -18,7 +20,6 @@ from omniroute.store.records import (
 from omniroute.store.runtime import Runtime
 
 __all__ = [
-    "Alias", "ApiKey", "Budget", "Combo", "ComboEntry", "Connection", "CustomModel", "OAuthToken", "Policy",
-    "ProviderNode",
-    "Runtime", "Session", "SettingValue", "Store",
+    "Alias", "ApiKey", "Budget", "Combo", "ComboEntry", "Connection", "CustomModel", "EvalCase", "EvalSuite",
+    "OAuthToken", "Policy", "ProviderNode", "Runtime", "Session", "SettingValue", "Store",
 ]

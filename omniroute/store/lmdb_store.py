@@ -23,6 +23,7 @@ from omniroute.store.records import (
     Combo,
     Connection,
     CustomModel,
+    EvalSuite,
     OAuthToken,
     Policy,
     ProviderNode,
@@ -45,6 +46,7 @@ TABLES: dict[str, type[msgspec.Struct]] = {
     "budgets": Budget,
     "settings": SettingValue,
     "oauth": OAuthToken,
+    "evals": EvalSuite,
 }
 
 #: what a restore or an import replaces: everything but login sessions (whoever restores
@@ -105,6 +107,9 @@ class Store:
         with self.env.begin(db=self._dbs[table]) as txn:
             rows = [(bytes(k).decode(), bytes(v)) for k, v in txn.cursor()]
         return [(key, decode(raw)) for key, raw in rows]
+    def keys(self, table: str) -> list[str]:
+        with self.env.begin(db=self._dbs[table]) as txn:
+            return [bytes(k).decode() for k in txn.cursor().iternext(keys=True, values=False)]
 
     def count(self, table: str) -> int:
         with self.env.begin(db=self._dbs[table]) as txn:

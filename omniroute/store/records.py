@@ -19,6 +19,11 @@ database        key                  value
                                      written without moving ``version``
 ``meta``        name                 raw bytes: ``version`` counter, ``password_hash``,
                                      ``sync_token_hash``
+                                     ``rate_limit``, ``pricing``, ``auth``, ``ip_filter``,
+                                     ``system_prompt``, ``thinking_budget``, ``proxy``
+                                     (validated by the API)
+``evals``       suite id             ``EvalSuite``: eval cases and the last scorecard
+``meta``        name                 raw bytes: ``version`` counter, ``password_hash``
 ==============  ===================  ==============================================
 
 What changes per request (cooldowns, breakers, rate windows, spend) is not here but in the
@@ -140,3 +145,15 @@ class OAuthToken(msgspec.Struct, omit_defaults=True):
     extra: dict[str, str] = msgspec.field(default_factory=dict)  # account id, project …
     refreshed_at: float = 0.0
     error: str = ""  # why the last refresh failed
+class EvalCase(msgspec.Struct, omit_defaults=True):
+    input: str | list[dict[str, Any]]  # a user prompt, or OpenAI Chat messages
+    expect: dict[str, Any]  # contains | equals | regex | jsonSchema (all that are given must hold)
+
+
+class EvalSuite(msgspec.Struct, omit_defaults=True):
+    id: str
+    name: str
+    model: str
+    cases: list[EvalCase] = msgspec.field(default_factory=list)
+    created_at: float = 0.0
+    last_run: dict[str, Any] | None = None  # the last scorecard

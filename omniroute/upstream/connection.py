@@ -59,6 +59,7 @@ class Connection(asyncio.Protocol):
         self.deadline = 0.0
         self.limit = host.pool.read_timeout  # seconds a wait may last: head_timeout until the head is in
         self.busy = self.closed = self.paused = self.reused = False
+        self.tunnel: object | None = None  # a proxied connection's stream (upstream.tunnel), kept referenced
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport  # type: ignore[assignment]  # TCP_NODELAY: set by asyncio and uvloop

@@ -33,8 +33,11 @@ Timeouts (``Settings`` → ``open_pool``): ``connect_timeout`` bounds the TCP/TL
 request may bring its own (``Timeouts(connect, head, read)``: a provider's resilience
 profile); without, the pool's apply.
 
-Not supported (not needed for LLM upstreams): pipelining, upgrades, proxies, request
-bodies streamed from an iterator, ``Expect: 100-continue`` waiting, response decompression.
+Proxies: a pool made with a ``ProxyTunnel`` (``open_pool(settings, proxy_url)``) opens every
+connection through it; the gateway keeps one such pool per proxy URL beside the direct one.
+
+Not supported (not needed for LLM upstreams): pipelining, upgrades, request bodies streamed
+from an iterator, ``Expect: 100-continue`` waiting, response decompression.
 """
 
 from __future__ import annotations
@@ -47,6 +50,7 @@ from omniroute.config import Settings
 from omniroute.upstream.connection import Connection, H1Response, StaleConnection, Timeouts
 from omniroute.upstream.errors import H1ConnectError, H1TimeoutError
 from omniroute.upstream.request import encode_request, encode_target
+from omniroute.upstream.tunnel import ProxyTunnel
 
 _MAX_TARGETS = 4096
 
@@ -89,14 +93,21 @@ class Host:
             raise H1ConnectError(f"pool closed, cannot connect to {self.label}")
         conn = Connection(self)
         self.conns.add(conn)
+        tunnel = self.pool.proxy
         try:
             async with asyncio.timeout(timeout):
-                await self.loop.create_connection(
-                    lambda: conn, self.host, self.port, ssl=self.ssl, server_hostname=self.host if self.ssl else None
-                )
+                if tunnel is not None:
+                    await tunnel.open(self.loop, conn, self.host, self.port, self.ssl, timeout)
+                else:
+                    await self.loop.create_connection(
+                        lambda: conn, self.host, self.port, ssl=self.ssl,
+                        server_hostname=self.host if self.ssl else None,
+                    )
         except BaseException as exc:
             self.conns.discard(conn)
             self.wake_one()
+            if isinstance(exc, H1ConnectError | H1TimeoutError):  # the tunnel's, already named
+                raise
             if isinstance(exc, TimeoutError):  # a timeout, not a refusal: 504, like the other timeouts
                 raise H1TimeoutError(f"connect to {self.label} timed out after {timeout} s") from exc
             if isinstance(exc, OSError):
@@ -143,7 +154,9 @@ class H1Pool:
         head_timeout: float | None = None,
         max_per_host: int = 512,
         ssl_context: ssl.SSLContext | None = None,
+        proxy: ProxyTunnel | None = None,
     ) -> None:
+        self.proxy = proxy  # every new connection is tunnelled through it (upstream.tunnel)
         self.connect_timeout = connect_timeout
         self.read_timeout = read_timeout
         self.head_timeout = read_timeout if head_timeout is None else head_timeout
@@ -193,11 +206,13 @@ class H1Pool:
         await asyncio.sleep(0)
 
 
-def open_pool(settings: Settings) -> H1Pool:
-    """The worker's request-path client."""
+def open_pool(settings: Settings, proxy: str | None = None) -> H1Pool:
+    """The worker's request-path client; with ``proxy`` (a URL), one whose connections are
+    tunnelled through it (``upstream.tunnel``)."""
     return H1Pool(
         connect_timeout=settings.connect_timeout,
         read_timeout=settings.stream_idle_timeout,
         head_timeout=settings.first_byte_timeout,
         max_per_host=settings.upstream_connections,
+        proxy=ProxyTunnel(proxy) if proxy else None,
     )
