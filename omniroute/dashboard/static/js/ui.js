@@ -26,7 +26,7 @@ export function h(tag, props, ...children) {
 }
 
 export function append(el, children) {
-  for (const child of children.flat(Infinity)) {
+  for (const child of [children].flat(Infinity)) {
     if (child === null || child === undefined || child === false) continue;
     el.append(child instanceof Node ? child : String(child));
   }

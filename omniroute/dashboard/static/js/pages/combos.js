@@ -31,7 +31,7 @@ export async function render(main) {
     panel("Aliases", aliases),
   );
   builder(builderBox, conns.connections, refresh);
-  await Promise.all([refresh(), fill(aliases, () => aliasList(aliases))]);
+  await Promise.all([refresh(), fill(aliases, aliasList)]);
 }
 
 async function combos(box, edit) {
@@ -65,7 +65,7 @@ function builder(box, connections, refresh, combo = null) {
   onSubmit: async (v) => {
     let config;
     try { config = JSON.parse(v.config || "{}"); } catch { throw Object.assign(new Error("config is not valid JSON"), {param: "config"}); }
-    const models = [...targets.children].map(readTarget).filter((t) => t.model);
+    const models = [...targets.children].map(readTarget).filter((t) => (typeof t === "string" ? t : t.model));
     const body = {name: v.name.trim(), strategy: v.strategy, models, config};
     const saved = combo ? await put(`/api/combos/${combo.id}`, body) : await post("/api/combos", body);
     refresh();
@@ -112,25 +112,30 @@ function readTarget(li) {
   return Object.keys(out).length === 1 ? out.model : out;
 }
 
-async function aliasList(box) {
-  const {aliases} = await get("/api/models/alias");
-  const rows = Object.entries(aliases).map(([alias, model]) => ({alias, model}));
-  const again = () => fill(box, () => aliasList(box));
-  return h("div", {class: "stack"},
-    h("p", {class: "muted small"}, "A name clients send (e.g. claude-opus-4-8 or gpt-*) routed to another model; globs match in creation order."),
-    table({rows, empty: "No alias.", columns: [
+async function aliasList() {
+  const list = h("div");
+  const again = () => fill(list, async () => {
+    const {aliases} = await get("/api/models/alias");
+    const rows = Object.entries(aliases).map(([alias, model]) => ({alias, model}));
+    return table({rows, empty: "No alias.", columns: [
       {label: "Alias", value: (a) => h("code", {}, a.alias)},
       {label: "Model", value: (a) => h("code", {}, a.model)},
       {label: "", value: (a) => action("Delete", async () => {
         await del(`/api/models/alias/${encodeURIComponent(a.alias)}`);
         again();
         return `alias ${a.alias} deleted`;
-      }, {class: "danger", "aria-label": `Delete alias ${a.alias}`})}]}),
+      }, {class: "danger", "aria-label": `Delete alias ${a.alias}`})}]});
+  });
+  await again();
+  return h("div", {class: "stack"},
+    h("p", {class: "muted small"}, "A name clients send (e.g. claude-opus-4-8 or gpt-*) routed to another model; globs match in creation order."),
+    list,
     form({label: "Add an alias", submit: "Save alias", fields: [
       {name: "alias", label: "Alias", required: true, placeholder: "gpt-4"},
       {name: "model", label: "Model", required: true, list: "model-ids", placeholder: "openai/gpt-4o-mini"}],
-    onSubmit: async (v) => {
+    onSubmit: async (v, f) => {
       await post("/api/models/alias", v);
+      f.reset();
       again();
       return `alias ${v.alias} → ${v.model}`;
     }}));

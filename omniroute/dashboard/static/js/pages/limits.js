@@ -23,9 +23,9 @@ export async function render(main) {
       {label: "Requests / min", num: true, value: (k) => (k.rpm ? fmt.int(k.rpm) : "no limit")},
       {label: "Tokens / min", num: true, value: (k) => (k.tpm ? fmt.int(k.tpm) : "no limit")},
       {label: "", value: () => h("a", {href: "#/keys"}, "Edit on API keys")}]})),
-    fill(budgets, () => budgetList(budgets, keys, names)),
-    fill(policies, () => policyList(policies, keys, names)),
-    fill(pricing, () => pricingTable(pricing)),
+    fill(budgets, () => budgetList(keys, names)),
+    fill(policies, () => policyList(keys, names)),
+    fill(pricing, pricingTable),
   ]);
 }
 
@@ -40,11 +40,9 @@ async function globalForm() {
   }});
 }
 
-async function budgetList(box, keys, names) {
-  const {budgets} = await get("/api/usage/budget");
-  const again = () => fill(box, () => budgetList(box, keys, names));
-  return h("div", {class: "stack"},
-    table({rows: budgets, empty: "No budget: keys may spend without limit.", columns: [
+async function budgetList(keys, names) {
+  const list = h("div");
+  const again = () => fill(list, async () => table({rows: (await get("/api/usage/budget")).budgets, empty: "No budget: keys may spend without limit.", columns: [
       {label: "Key", value: (b) => names[b.keyId] || b.keyId},
       {label: "Period", value: (b) => b.period},
       {label: "Spent", num: true, value: (b) => `${fmt.usd(b.spent)} of ${fmt.usd(b.limit)}`},
@@ -61,24 +59,25 @@ async function budgetList(box, keys, names) {
         await del(`/api/usage/budget?keyId=${encodeURIComponent(b.keyId)}`);
         again();
         return "budget removed";
-      }, {class: "danger", "aria-label": `Remove the budget of ${names[b.keyId] || b.keyId}`})}]}),
+      }, {class: "danger", "aria-label": `Remove the budget of ${names[b.keyId] || b.keyId}`})}]}));
+  await again();
+  return h("div", {class: "stack"}, list,
     form({label: "Set a budget", submit: "Set budget", fields: [
       {name: "keyId", label: "API key", type: "select", required: true, options: [["", "Choose…"], ...keys.map((k) => [k.id, k.name])]},
       {name: "limit", label: "Limit (USD)", type: "number", min: 0, step: "0.01", required: true},
       {name: "period", label: "Period", type: "select", options: ["daily", "weekly", "monthly"], value: "monthly"}],
-    onSubmit: async (v) => {
+    onSubmit: async (v, f) => {
       await post("/api/usage/budget", v);
+      f.reset();
       again();
       return `budget set for ${names[v.keyId]}`;
     }}));
 }
 
-async function policyList(box, keys, names) {
-  const {policies} = await get("/api/policies");
-  const again = () => fill(box, () => policyList(box, keys, names));
-  const list = (s) => s.split(",").map((x) => x.trim()).filter(Boolean);
-  return h("div", {class: "stack"},
-    table({rows: policies, empty: "No policy: every key may use every model.", columns: [
+async function policyList(keys, names) {
+  const globs = (s) => s.split(",").map((x) => x.trim()).filter(Boolean);
+  const list = h("div");
+  const again = () => fill(list, async () => table({rows: (await get("/api/policies")).policies, empty: "No policy: every key may use every model.", columns: [
       {label: "Name", value: (p) => p.name},
       {label: "Keys", value: (p) => (p.keyIds.length ? p.keyIds.map((k) => names[k] || k).join(", ") : "every request")},
       {label: "Allow", value: (p) => h("code", {}, p.allow.join(", ") || "*")},
@@ -88,30 +87,36 @@ async function policyList(box, keys, names) {
         await del(`/api/policies/${p.id}`);
         again();
         return `policy ${p.name} deleted`;
-      }, {class: "danger", "aria-label": `Delete policy ${p.name}`})}]}),
+      }, {class: "danger", "aria-label": `Delete policy ${p.name}`})}]}));
+  await again();
+  return h("div", {class: "stack"}, list,
     form({label: "Add a policy", submit: "Add policy", fields: [
       {name: "name", label: "Name", required: true},
       {name: "keyIds", label: "Key", type: "select", options: [["", "every request"], ...keys.map((k) => [k.id, k.name])]},
       {name: "allow", label: "Allow (globs)", placeholder: "openai/*, groq/*"},
       {name: "deny", label: "Deny (globs)", placeholder: "*/gpt-4o"}],
-    onSubmit: async (v) => {
-      await post("/api/policies", {name: v.name, keyIds: v.keyIds ? [v.keyIds] : [], allow: list(v.allow), deny: list(v.deny)});
+    onSubmit: async (v, f) => {
+      await post("/api/policies", {name: v.name, keyIds: v.keyIds ? [v.keyIds] : [], allow: globs(v.allow), deny: globs(v.deny)});
+      f.reset();
       again();
       return `policy ${v.name} added`;
     }}));
 }
 
-async function pricingTable(box) {
-  const {pricing, unit} = await get("/api/pricing");
-  const rows = Object.entries(pricing).sort(([a], [b]) => a.localeCompare(b));
-  const again = () => fill(box, () => pricingTable(box));
-  return h("div", {class: "stack"},
-    h("details", {}, h("summary", {}, `${rows.length} priced models (${unit})`), table({rows, columns: [
+async function pricingTable() {
+  const list = h("div");
+  const again = () => fill(list, async () => {
+    const {pricing, unit} = await get("/api/pricing");
+    const rows = Object.entries(pricing).sort(([a], [b]) => a.localeCompare(b));
+    return h("details", {}, h("summary", {}, `${rows.length} priced models (${unit})`), table({rows, columns: [
       {label: "Model", value: ([m]) => h("code", {}, m)},
       {label: "Input", num: true, value: ([, p]) => p.input},
       {label: "Output", num: true, value: ([, p]) => p.output},
       {label: "Cached input", num: true, value: ([, p]) => p.cachedInput},
-      {label: "Cache write", num: true, value: ([, p]) => p.cacheWrite}]})),
+      {label: "Cache write", num: true, value: ([, p]) => p.cacheWrite}]}));
+  });
+  await again();
+  return h("div", {class: "stack"}, list,
     form({label: "Set a price", submit: "Save price", fields: [
       {name: "model", label: "Model (provider/model or bare id)", required: true},
       {name: "input", label: "Input / 1M tokens", type: "number", min: 0, step: "any", required: true},

@@ -47,6 +47,7 @@ export async function render(main) {
     f.message.value = "";
     const body = {model: f.model.value.trim(), messages: [...(f.system.value ? [{role: "system", content: f.system.value}] : []), ...history],
       stream: f.stream.checked};
+    if (body.stream) body.stream_options = {include_usage: true};
     if (f.temperature.value !== "") body.temperature = Number(f.temperature.value);
     if (f.max_tokens.value !== "") body.max_tokens = Number(f.max_tokens.value);
     const out = bubble("assistant", "");

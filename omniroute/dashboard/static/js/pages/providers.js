@@ -19,12 +19,13 @@ export async function render(main) {
     panel("Custom provider nodes", nodes),
     panel("Models", models),
   );
-  const provs = await optional("/api/provider-catalog");
+  const catalogOf = () => optional("/api/provider-catalog");
+  const loadAdd = () => fill(add, async () => addForm(await catalogOf(), refresh));
   await Promise.all([
     refresh(),
-    fill(add, () => addForm(provs, refresh)),
-    fill(oauth, () => oauthLogins(provs, refresh)),
-    fill(nodes, () => nodeList(nodes, refresh)),
+    loadAdd(),
+    fill(oauth, async () => oauthLogins(await catalogOf(), refresh)),
+    fill(nodes, () => nodeList(() => Promise.all([refresh(), loadAdd()]))),
   ]);
 }
 
@@ -167,12 +168,11 @@ async function deviceLogin(p, refresh) {
   timer = setTimeout(poll, (start.interval || 5) * 1000);
 }
 
-async function nodeList(box, refresh) {
-  const {nodes} = await get("/api/provider-nodes");
-  const again = () => fill(box, () => nodeList(box, refresh));
-  return h("div", {class: "stack"},
-    h("p", {class: "muted small"}, "A self-hosted OpenAI- or Anthropic-compatible server (vLLM, llama.cpp, LM Studio) under a prefix of its own; add a connection for it above."),
-    table({rows: nodes, empty: "No custom node.", columns: [
+async function nodeList(refresh) {
+  const list = h("div");
+  const again = () => fill(list, async () => {
+    const {nodes} = await get("/api/provider-nodes");
+    return table({rows: nodes, empty: "No custom node.", columns: [
       {label: "Prefix", value: (n) => h("code", {}, n.prefix)},
       {label: "Name", value: (n) => n.name},
       {label: "Type", value: (n) => `${n.type} · ${n.apiType}`},
@@ -184,44 +184,55 @@ async function nodeList(box, refresh) {
         again();
         return `node ${n.prefix} deleted`;
       }, {class: "danger", "aria-label": `Delete node ${n.prefix}`})},
-    ]}),
+    ]});
+  });
+  await again();
+  return h("div", {class: "stack"},
+    h("p", {class: "muted small"}, "A self-hosted OpenAI- or Anthropic-compatible server (vLLM, llama.cpp, LM Studio) under a prefix of its own; add a connection for it above."),
+    list,
     form({label: "Add a node", submit: "Add node", fields: [
       {name: "prefix", label: "Prefix", required: true, placeholder: "myvllm"},
       {name: "baseUrl", label: "Base URL", type: "url", required: true, placeholder: "http://gpu-box:8000/v1"},
       {name: "name", label: "Name"},
       {name: "kind", label: "Speaks", type: "select", options: [["openai-compatible/chat", "OpenAI Chat"],
         ["openai-compatible/responses", "OpenAI Responses"], ["anthropic-compatible/messages", "Anthropic Messages"]]}],
-    onSubmit: async (v) => {
+    onSubmit: async (v, f) => {
       const [type, apiType] = v.kind.split("/");
       const r = await post("/api/provider-nodes", {prefix: v.prefix, baseUrl: v.baseUrl, name: v.name || undefined, type, apiType});
+      f.reset();
       again();
       refresh();
       return `node ${r.node.prefix} added (${r.node.id})`;
     }}));
 }
 
-async function catalog(box) {
-  const [cat, custom] = await Promise.all([get("/api/models/catalog"), optional("/api/provider-models")]);
-  const again = () => fill(box, catalog);
+async function catalog() {
+  const cat = await get("/api/models/catalog");
   const list = cat.models.filter((m) => m.type !== "combo");
-  return h("div", {class: "stack"},
-    table({caption: `${list.length} models of the connected providers`, empty: "No model: connect a provider first.", rows: list,
-      columns: [{label: "Model id", value: (m) => h("code", {}, m.id)}, {label: "Provider", value: (m) => m.provider},
-        {label: "Type", value: (m) => m.type}, {label: "Context", num: true, value: (m) => m.contextWindow}]}),
-    custom && h("h3", {}, "Custom models"),
-    custom && table({rows: custom.models, empty: "None: add a model the provider serves but the gateway does not list.", columns: [
+  const custom = h("div");
+  const again = () => fill(custom, async () => {
+    const {models} = await get("/api/provider-models");
+    return table({rows: models, empty: "None: add a model the provider serves but the gateway does not list.", columns: [
       {label: "Provider", value: (m) => m.provider}, {label: "Model", value: (m) => h("code", {}, m.model)}, {label: "Type", value: (m) => m.type},
       {label: "", value: (m) => action("Remove", async () => {
         await del(`/api/provider-models?provider=${encodeURIComponent(m.provider)}&model=${encodeURIComponent(m.model)}`);
         again();
         return `removed ${m.model}`;
-      }, {class: "danger", "aria-label": `Remove ${m.provider}/${m.model}`})}]}),
-    custom && form({label: "Add a custom model", submit: "Add model", fields: [
+      }, {class: "danger", "aria-label": `Remove ${m.provider}/${m.model}`})}]});
+  });
+  await again();
+  return h("div", {class: "stack"},
+    table({caption: `${list.length} models of the connected providers`, empty: "No listed model: connect a provider, or add custom models.", rows: list,
+      columns: [{label: "Model id", value: (m) => h("code", {}, m.id)}, {label: "Provider", value: (m) => m.provider},
+        {label: "Type", value: (m) => m.type}, {label: "Context", num: true, value: (m) => m.contextWindow}]}),
+    h("h3", {}, "Custom models"), custom,
+    form({label: "Add a custom model", submit: "Add model", fields: [
       {name: "provider", label: "Provider id", required: true},
       {name: "model", label: "Model", required: true},
       {name: "type", label: "Type", type: "select", options: ["chat", "embedding", "image", "audio"]}],
-    onSubmit: async (v) => {
+    onSubmit: async (v, f) => {
       await post("/api/provider-models", v);
+      f.reset();
       again();
       return `added ${v.provider}/${v.model}`;
     }}));

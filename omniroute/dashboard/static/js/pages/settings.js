@@ -100,6 +100,7 @@ async function proxy() {
       await put("/api/settings/proxy", {global: v.url ? {url: v.url} : null, noProxy: lines(v.noProxy), ...extra});
       return "saved";
     }}),
+    h("h3", {}, "Test a proxy"),
     form({label: "Test a proxy", submit: "Test", fields: [
       {name: "url", label: "Proxy URL", required: true, value: doc.global?.url || ""},
       {name: "target", label: "Target (optional)", placeholder: "https://api.openai.com/v1/models"}],
