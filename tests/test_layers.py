@@ -2,8 +2,8 @@
 
 Each top-level part of ``omniroute`` has a layer; a module may import its own layer and the
 ones below, never one above. ``store`` (and the coming ``cache`` and ``telemetry``) depend
-only on ``errors``, ``canonical`` and themselves. Imports under ``if TYPE_CHECKING:`` count
-too: an annotation that points up the order is a dependency all the same.
+only on ``errors``, ``canonical`` and themselves; ``dashboard`` (static files) on nothing.
+Imports under ``if TYPE_CHECKING:`` count too: an annotation that points up the order is a dependency all the same.
 """
 
 from __future__ import annotations
