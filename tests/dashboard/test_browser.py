@@ -235,6 +235,22 @@ def test_a_setting_takes_effect(session: tuple[Any, Watch], dash: RunningGateway
     watch.assert_clean("settings")
 
 
+def test_an_eval_suite_runs(session: tuple[Any, Watch], dash: RunningGateway) -> None:
+    page, watch = session
+    open_page(page, dash, "playground")
+    suite = form(page, "Add an eval suite")
+    suite.get_by_label("Name").fill("e2e-suite")
+    suite.get_by_label("Model").fill("mock/gpt-4o-mini")
+    suite.get_by_label("Cases (JSON)").fill('[{"input": "hi", "expect": {"contains": "mock upstream"}}]')
+    assert submit(page, "Add an eval suite", "Add suite") == "suite e2e-suite added"
+    page.get_by_role("button", name="Run e2e-suite").click()
+    result = page.get_by_role("dialog", name="e2e-suite: 1/1 passed")
+    result.get_by_text("Hello from the mock upstream.").wait_for()
+    result.get_by_role("button", name="Close").click()
+    page.locator("tr").filter(has_text="e2e-suite").get_by_text("1/1 passed").wait_for()
+    watch.assert_clean("evals")
+
+
 def test_the_chat_shows_in_logs_and_charts(session: tuple[Any, Watch], dash: RunningGateway, admin: str) -> None:
     if not has_api(dash, admin, "/api/usage/logs"):
         pytest.skip("this gateway has no usage API yet (issue 11)")

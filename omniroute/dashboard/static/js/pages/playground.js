@@ -1,7 +1,7 @@
 // Chat playground: a conversation through /v1/chat/completions (streamed or not), with who
 // served each answer (X-OmniRoute-* headers), its latency and its usage.
-import {optional} from "../api.js";
-import {append, field, fmt, h, head, panel} from "../ui.js";
+import {del, get, optional, post} from "../api.js";
+import {action, badge, confirmDialog, dialog, field, fill, fmt, form, h, head, panel, table} from "../ui.js";
 
 export const title = "Playground";
 
@@ -29,9 +29,11 @@ export async function render(main) {
   const reset = h("button", {type: "button", onclick: () => { history.length = 0; log.replaceChildren(); }}, "Clear conversation");
   const chatForm = h("form", {class: "fields", "aria-label": "Chat"}, settings, message,
     h("div", {class: "form-actions wide"}, send, stop, reset, status));
+  const evals = h("div");
   main.append(head(title, "Send a chat through the gateway as a client would; each answer says who served it."),
     h("datalist", {id: "playground-models"}, models.map((m) => h("option", {value: m.id}))),
-    panel("Chat", chatForm, log));
+    panel("Chat", chatForm, log), panel("Eval suites", evals));
+  fill(evals, evalSuites);
   const textarea = chatForm.elements.namedItem("message");
   textarea.addEventListener("keydown", (e) => { if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) chatForm.requestSubmit(); });
 
@@ -109,7 +111,7 @@ async function chat(body, key, signal, out) {
     usage = answer.usage;
     textEl.textContent = text;
   }
-  append(out, meta(res.headers, performance.now() - started, first && first - started, usage));
+  out.append(meta(res.headers, performance.now() - started, first && first - started, usage));
   return text;
 }
 
@@ -138,4 +140,46 @@ function meta(headers, total, ttft, usage) {
     usage && `${usage.prompt_tokens ?? "?"} in / ${usage.completion_tokens ?? "?"} out tokens`,
     headers.get("x-omniroute-cache") && `cache ${headers.get("x-omniroute-cache")}`];
   return h("div", {class: "meta"}, parts.filter(Boolean).join(" · "));
+}
+
+// -- eval suites: fixed prompts with expectations, run against a model through the gateway --
+async function evalSuites() {
+  const list = h("div");
+  const again = () => fill(list, async () => table({rows: (await get("/api/evals")).suites, empty: "No suite yet.", columns: [
+    {label: "Suite", value: (s) => s.name},
+    {label: "Model", value: (s) => h("code", {}, s.model)},
+    {label: "Cases", num: true, value: (s) => (Array.isArray(s.cases) ? s.cases.length : s.cases)},
+    {label: "Last run", value: (s) => (s.lastRun ? badge(`${s.lastRun.passed}/${s.lastRun.total} passed`,
+      s.lastRun.failed ? "bad" : "ok") : "never")},
+    {label: "", value: (s) => h("div", {class: "actions"},
+      action("Run", async () => {
+        const r = await post(`/api/evals/${s.id}/run`);
+        again();
+        dialog(`${s.name}: ${r.passed}/${r.total} passed`, table({rows: r.cases, columns: [
+          {label: "Input", value: (c) => c.input}, {label: "Output", value: (c) => c.output},
+          {label: "Result", value: (c) => (c.passed ? badge("pass", "ok") : badge("fail", "bad"))},
+          {label: "Why", value: (c) => c.reason}, {label: "Served by", value: (c) => c.servedBy}]}));
+      }, {"aria-label": `Run ${s.name}`}),
+      action("Delete", async () => {
+        if (!(await confirmDialog(`Delete the suite ${s.name}?`, "Delete"))) return;
+        await del(`/api/evals/${s.id}`);
+        again();
+        return `${s.name} deleted`;
+      }, {class: "danger", "aria-label": `Delete ${s.name}`}))},
+  ]}));
+  await again();
+  return h("div", {class: "stack"}, list, form({label: "Add an eval suite", submit: "Add suite", fields: [
+    {name: "name", label: "Name", required: true},
+    {name: "model", label: "Model", required: true, list: "playground-models"},
+    {name: "cases", label: "Cases (JSON)", type: "textarea", wide: true, rows: 3,
+      value: '[{"input": "Say hello", "expect": {"contains": "hello"}}]',
+      help: "expect: contains, equals, regex or jsonSchema"}],
+  onSubmit: async (v, f) => {
+    let cases;
+    try { cases = JSON.parse(v.cases); } catch { throw Object.assign(new Error("cases is not valid JSON"), {param: "cases"}); }
+    await post("/api/evals", {name: v.name, model: v.model, cases});
+    f.reset();
+    again();
+    return `suite ${v.name} added`;
+  }}));
 }
