@@ -47,6 +47,10 @@ class Settings(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     #: the config file's [oauth.<provider>] tables (validated by omniroute.oauth.providers)
     oauth: dict[str, dict[str, str]] = msgspec.field(default_factory=dict)
     shutdown_grace: float = 30.0  # seconds in-flight requests get to finish at shutdown and restart
+    max_audio_bytes: int = 25 * 1024 * 1024
+    transcription_wait: float = 600.0
+    transcription_poll_interval: float = 1.0
+    spool_dir: str | None = None
 
     @property
     def hook_specs(self) -> tuple[str, ...]:
@@ -92,6 +96,10 @@ OPTIONS: dict[str, tuple[type, str]] = {
     "max_import_bytes": (int, "largest .sqlite file /api/db-backups/import accepts, in bytes"),
     "shutdown_grace": (float, "seconds in-flight requests get to finish at shutdown or restart before workers are "
                               "killed"),
+    "max_audio_bytes": (int, "largest accepted audio upload on /v1/audio/transcriptions, in bytes (larger: 413)"),
+    "transcription_wait": (float, "longest wait for a polled transcript (AssemblyAI), seconds (then 504)"),
+    "transcription_poll_interval": (float, "seconds between two polls of a transcript (AssemblyAI)"),
+    "spool_dir": (str, "directory of the temporary files audio uploads are spooled to (default: the system's)"),
 }
 
 #: options also read from an unprefixed environment variable
@@ -150,6 +158,9 @@ def _validate(s: Settings) -> Settings:
         ("backup_keep", s.backup_keep >= 1, "must be >= 1"),
         ("max_import_bytes", s.max_import_bytes > 0, "must be > 0"),
         ("shutdown_grace", s.shutdown_grace > 0, "must be > 0"),
+        ("max_audio_bytes", s.max_audio_bytes > 0, "must be > 0"),
+        ("transcription_wait", s.transcription_wait > 0, "must be > 0"),
+        ("transcription_poll_interval", s.transcription_poll_interval > 0, "must be > 0"),
     )
     for path, ok, why in checks:
         if not ok:

@@ -36,6 +36,8 @@ field                     set by
 ``answered_by``           the pre-hook that answered, if one did
 ``response``              the canonical answer: set by a pre-hook that answered, or decoded
                           from ``captured`` by ``pipeline.collect_answer`` for post-hooks
+``operation``             the handler: ``chat`` (the default), ``embeddings``, ``images``
+                          or ``transcription``
 ``units``                 a media handler: what the answer used besides tokens
                           (``{"images": 2}``, ``{"audioSeconds": 12.5}``), for usage records
 ``response_headers``      anything: extra headers for the client's answer
@@ -78,8 +80,8 @@ class Attempt:
 class RequestContext:
     __slots__ = (
         "answered_by", "attempts", "body", "captured", "client", "client_format", "deadline", "disconnected",
-        "error", "expired", "first_byte", "forward", "key", "max_tokens", "model", "options", "request", "response",
-        "response_headers", "route", "served", "started", "status", "stream", "units", "upstream_began",
+        "error", "expired", "first_byte", "forward", "key", "max_tokens", "model", "operation", "options", "request",
+        "response", "response_headers", "route", "served", "started", "status", "stream", "units", "upstream_began",
         "upstream_ended", "upstream_format",
     )
 
@@ -107,6 +109,7 @@ class RequestContext:
         self.response: Response | None = None
         self.response_headers: list[tuple[bytes, bytes]] = []
         self.units: dict[str, float] | None = None
+        self.operation = "chat"
         self.status = 0
         self.error: GatewayError | None = None
         self.disconnected = False

@@ -27,6 +27,7 @@ from omniroute.store.crypto import mask as mask  # answers mask secrets as expor
 T = TypeVar("T")
 
 PREFIX_RE = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,39}$")
+FIELD_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,252}$")  # one URL host label or path segment
 
 
 class ConnectionInput(msgspec.Struct, forbid_unknown_fields=True, rename="camel"):
@@ -40,6 +41,7 @@ class ConnectionInput(msgspec.Struct, forbid_unknown_fields=True, rename="camel"
     passthrough_models: bool = False
     rpm: int = 0
     tpm: int = 0
+    fields: dict[str, str] = msgspec.field(default_factory=dict)
 
 
 class ConnectionPatch(msgspec.Struct, forbid_unknown_fields=True, rename="camel"):
@@ -52,6 +54,7 @@ class ConnectionPatch(msgspec.Struct, forbid_unknown_fields=True, rename="camel"
     passthrough_models: bool | None = None
     rpm: int | None = None
     tpm: int | None = None
+    fields: dict[str, str] | None = None
 
 
 class NodeInput(msgspec.Struct, forbid_unknown_fields=True, rename="camel"):
@@ -127,6 +130,7 @@ def connection_record(
     require(all(m.strip() for m in data.models), "models", "must not contain empty model names")
     require(data.rpm >= 0, "rpm", "must be >= 0 (0: no limit)")
     require(data.tpm >= 0, "tpm", "must be >= 0 (0: no limit)")
+    check_fields(spec, data.fields)
     return Connection(
         id=conn_id or "conn-" + secrets.token_hex(6),
         provider=spec.id,
@@ -142,7 +146,20 @@ def connection_record(
         source=source,
         created_at=time.time(),
         oauth=oauth,
+        fields=data.fields,
     )
+
+
+def check_fields(spec: ProviderSpec, fields: dict[str, str]) -> None:
+    """Each of the row's URL fields given, as one host label or path segment; no others."""
+    for name in spec.fields:
+        value = fields.get(name, "")
+        require(bool(value), f"fields.{name}", f"is required for provider '{spec.id}' (its URL is {spec.base_url})")
+        require(bool(FIELD_RE.match(value)), f"fields.{name}", "must be letters, digits, '.', '_' or '-' only")
+    extra = sorted(set(fields) - set(spec.fields))
+    if extra:
+        takes = ", ".join(spec.fields) or "none"
+        require(False, f"fields.{extra[0]}", f"is not a field of provider '{spec.id}' (it takes: {takes})")
 
 
 def node_record(

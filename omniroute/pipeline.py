@@ -36,7 +36,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from types import ModuleType
 from typing import Any, NamedTuple
 
@@ -69,7 +69,7 @@ from omniroute.routing.policies import restrict, rewrite
 from omniroute.routing.registry import Leg, Route
 from omniroute.routing.targets import Target
 from omniroute.translate import relay_translated_json, relay_translated_stream, translated_body
-from omniroute.upstream import UPSTREAM_ERRORS, H1Response, map_exception
+from omniroute.upstream import UPSTREAM_ERRORS, H1Response, StreamBody, map_exception
 
 Prepared = tuple[bytes, dict[str, str] | None]
 
@@ -196,18 +196,25 @@ class Won(NamedTuple):
 
     leg: Leg
     target: Target
-    resp: H1Response
+    resp: H1Response | None  # None: a custom exchange read the whole answer
     upstream: ModuleType
     first: bytes
 
 
+Exchange = Callable[[Target, Leg, Any], Awaitable[bytes]]
+
+
 async def attempt(gw: Gateway, ctx: RequestContext, route: Route,
-                  prepare: Callable[[ModuleType, ProviderSpec, Leg], Prepared],
-                  url_of: Callable[[Target, Leg], str]) -> Won:
+                  prepare: Callable[[ModuleType, ProviderSpec, Leg], Any],
+                  url_of: Callable[[Target, Leg], str], exchange: Exchange | None = None,
+                  key_of: Callable[[Target, Leg], Any] | None = None) -> Won:
     """Try the route's candidates in the router's order, skipping unavailable accounts; the
     first that answers wins (routing/health.py decides what falls back). The body for each
-    is ``prepare(upstream format, row, leg)``, built once per format and model. Each try is
-    added to ``ctx.attempts``; the winner is ``ctx.served``, named in the answer's headers."""
+    is ``prepare(upstream format, row, leg)``, built once per ``key_of(target, leg)``
+    (default: per format and model). Each try is added to ``ctx.attempts``; the winner is
+    ``ctx.served``, named in the answer's headers. ``exchange(target, leg, prepared)``
+    replaces the one POST and its priming (media: several calls, answers that are not
+    JSON); it answers the whole body, and ``Won.resp`` is then ``None``."""
     router = gw.router
     prepared: dict[tuple[str, str], Prepared] = {}
     skipped: list[tuple[Target, Blocked]] = []
@@ -223,13 +230,18 @@ async def attempt(gw: Gateway, ctx: RequestContext, route: Route,
             skipped.append((target, held))
             continue
         upstream = FORMATS[target.spec.format]
-        body_headers = prepared.get((upstream.NAME, leg.model))
+        key = key_of(target, leg) if key_of is not None else (upstream.NAME, leg.model)
+        body_headers = prepared.get(key)
         if body_headers is None:
-            body_headers = prepared[(upstream.NAME, leg.model)] = prepare(upstream, target.spec, leg)
+            body_headers = prepared[key] = prepare(upstream, target.spec, leg)
         began = time.perf_counter()
+        resp: H1Response | None = None
         try:
-            resp = await open_upstream(gw, target, url_of(target, leg), *body_headers)
-            first = await prime(resp, target, ctx, upstream)
+            if exchange is None:
+                resp = await open_upstream(gw, target, url_of(target, leg), *body_headers)
+                first = await prime(resp, target, ctx, upstream)
+            else:
+                first = await exchange(target, leg, body_headers)
         except GatewayError as err:
             ctx.attempts.append(Attempt(target.provider, target.connection_id, leg.model,
                                         err.status if err.provider else 0, err.kind.value,
@@ -242,9 +254,10 @@ async def attempt(gw: Gateway, ctx: RequestContext, route: Route,
                 break
             continue
         latency = (time.perf_counter() - began) * 1000
-        ctx.attempts.append(Attempt(target.provider, target.connection_id, leg.model, resp.status, None, latency))
+        ctx.attempts.append(Attempt(target.provider, target.connection_id, leg.model, resp.status if resp else 200,
+                                    None, latency))
         ctx.served, ctx.upstream_format = target, upstream.NAME
-        router.served(route, leg, target, latency, resp.headers)
+        router.served(route, leg, target, latency, resp.headers if resp else {})
         _name_server(ctx, target, leg)
         return Won(leg, target, resp, upstream, first)
     if last is not None:
@@ -276,11 +289,12 @@ def _name_server(ctx: RequestContext, target: Target | None, leg: Leg | None) ->
     ctx.add_header(b"x-omniroute-attempts", len(ctx.attempts))
 
 
-async def open_upstream(gw: Gateway, target: Target, url: str, body: bytes,
-                        headers: dict[str, str] | None = None) -> H1Response:
+async def open_upstream(gw: Gateway, target: Target, url: str, body: bytes | StreamBody,
+                        headers: dict[str, str] | None = None, method: str = "POST",
+                        decode_error: Callable[..., GatewayError] | None = None) -> H1Response:
     """POST ``body`` (``headers``: the client's forwarded ones, over the target's) with the
-    timeouts of the target's resilience profile; errors (including HTTP ≥ 400) raise
-    ``GatewayError``."""
+    timeouts of the target's resilience profile; errors (including HTTP ≥ 400, decoded by
+    ``decode_error``, default the row format's) raise ``GatewayError``."""
     base = target.headers
     if target.oauth:  # a subscription account: its current token (and, Code Assist, its project)
         creds = await gw.tokens.credentials(target)
@@ -289,14 +303,14 @@ async def open_upstream(gw: Gateway, target: Target, url: str, body: bytes,
     timeouts = gw.registry.resilience.timeouts_of(target.provider)
     pool = gw.proxied.get(target.connection_id, gw.upstream) if gw.proxied else gw.upstream
     try:
-        resp = await pool.request("POST", url, headers, body, timeouts)
+        resp = await pool.request(method, url, headers, body, timeouts)
     except UPSTREAM_ERRORS as exc:
         raise map_exception(exc, target.provider) from None
     if resp.status >= 400:
         if resp.status == 401 and target.oauth:  # revoked early: refresh before its next use
             gw.tokens.invalidate(target.connection_id)
         raw = await read_all(resp, target)
-        err = FORMATS[target.spec.format].decode_error(resp.status, raw, target.provider)
+        err = (decode_error or FORMATS[target.spec.format].decode_error)(resp.status, raw, target.provider)
         err.retry_after = retry_after(resp.headers.get("retry-after"), time.time())
         raise err
     return resp

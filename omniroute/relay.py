@@ -150,6 +150,16 @@ class _Probe(msgspec.Struct):
 _probe = msgspec.json.Decoder(_Probe | list | str | int | float | bool | None)
 
 
+def is_json(body: bytes) -> bool:
+    """Whether ``body`` is one JSON value (objects are skipped over, not built: cheap on a
+    large answer)."""
+    try:
+        _probe.decode(body)
+    except msgspec.DecodeError:
+        return False
+    return True
+
+
 async def relay_json(send: Any, body: bytes, ctx: RequestContext) -> None:
     """Non-streaming pass-through of the primed body."""
     await send(start(ctx, JSON_HEADERS))

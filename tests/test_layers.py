@@ -19,9 +19,9 @@ PACKAGE = Path(__file__).resolve().parent.parent / "omniroute"
 LAYERS: tuple[frozenset[str], ...] = (
     frozenset({"errors", "config", "canonical", "__init__"}),
     frozenset({"formats"}),
-    frozenset({"providers", "upstream", "store", "cache", "telemetry", "dashboard"}),
-    frozenset({"routing", "oauth", "hooks", "context", "relay", "translate", "pipeline", "gateway", "access_log",
-               "inputs", "provision", "settings", "evals"}),
+    frozenset({"providers", "upstream", "media", "store", "cache", "telemetry", "dashboard"}),
+    frozenset({"routing", "oauth", "hooks", "context", "relay", "translate", "pipeline", "media_pipeline", "gateway",
+               "access_log", "inputs", "provision", "settings", "evals"}),
     frozenset({"server"}),
     frozenset({"app"}),
     frozenset({"cli", "__main__"}),

@@ -143,7 +143,7 @@ class Budgets(Hook):
         budget = self.registry.budgets.get(key.id) if key is not None else None
         if budget is None or ctx.served is None or ctx.answered_by is not None:
             return
-        usd = cost(self.registry.pricing.price_of(ctx.served.provider, ctx.attempts[-1].model), ctx.usage)
+        usd = cost(self.registry.pricing.price_of(ctx.served.provider, ctx.attempts[-1].model), ctx.usage, ctx.units)
         if usd:
             self.runtime.spend(spend_key(budget, self.current(budget.period, ctx_time(ctx))[0]), usd)
 

@@ -3,9 +3,11 @@ row and every custom node — so that a client (the dashboard's "add a provider"
 offer them without a copy of the table.
 
 ``{"providers": [{"id", "name", "format", "baseUrl", "prefixes", "auth", "needsKey", "oauth",
-"node", "models", "connections"}]}`` sorted by name; ``oauth`` names the
-``/api/oauth/{provider}`` login of a subscription row (``null`` for API-key rows),
-``node`` is true for custom nodes, ``connections`` counts the row's connections.
+"node", "capabilities", "fields", "models", "connections"}]}`` sorted by name; ``oauth``
+names the ``/api/oauth/{provider}`` login of a subscription row (``null`` for API-key rows),
+``node`` is true for custom nodes, ``capabilities`` lists what the row serves (``chat``,
+``embeddings``, ``images``, ``audio``), ``fields`` the connection fields its base URL's
+placeholders need (``accountId``), ``connections`` counts the row's connections.
 """
 
 from __future__ import annotations
@@ -21,8 +23,14 @@ def present(spec: ProviderSpec, node: bool, connections: int) -> dict[str, Any]:
     return {
         "id": spec.id, "name": spec.name, "format": spec.format, "baseUrl": spec.base_url,
         "prefixes": list(spec.prefixes), "auth": spec.auth.value, "needsKey": spec.needs_key,
-        "oauth": spec.oauth or None, "node": node, "models": list(spec.models), "connections": connections,
+        "oauth": spec.oauth or None, "node": node, "capabilities": capabilities(spec), "fields": list(spec.fields),
+        "models": list(spec.models), "connections": connections,
     }
+
+
+def capabilities(spec: ProviderSpec) -> list[str]:
+    served = {"chat": spec.chat_path, "embeddings": spec.embeddings, "images": spec.images, "audio": spec.audio}
+    return [name for name, path in served.items() if path]
 
 
 async def catalog(gw: Gateway, req: HttpRequest, send: Any) -> None:

@@ -39,6 +39,7 @@ def present(conn: Connection) -> dict[str, Any]:
         "passthroughModels": conn.passthrough_models,
         "rpm": conn.rpm,
         "tpm": conn.tpm,
+        "fields": conn.fields,
         "source": conn.source,
         "createdAt": conn.created_at,
         **({"oauth": conn.oauth, "expired": conn.expired} if conn.oauth else {}),
@@ -84,7 +85,7 @@ async def update(gw: Gateway, req: HttpRequest, send: Any) -> None:
 
 def _input_fields(conn: Connection) -> dict[str, Any]:
     names = ("provider", "name", "api_key", "base_url", "enabled", "priority", "models", "passthrough_models", "rpm",
-             "tpm")
+             "tpm", "fields")
     return {name: getattr(conn, name) for name in names}
 
 

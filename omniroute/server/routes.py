@@ -20,6 +20,7 @@ from omniroute.server import (
     dashboard,
     v1,
     v1_formats,
+    v1_media,
 )
 from omniroute.server.router import Endpoint, Router
 
@@ -35,6 +36,7 @@ def build_router() -> Router:
     r.add("GET", "/v1/models", Endpoint(v1.list_models, OPENAI))
     r.add("GET", "/models", Endpoint(v1.list_models, OPENAI))
     r.add("POST", "/v1/providers/{provider}/chat/completions", Endpoint(v1.provider_chat_completions, OPENAI))
+    _add_media(r)
     _add_formats(r)
     _add_routing(r)
     _add_accounts_and_backups(r)
@@ -81,6 +83,18 @@ def _add_dashboard(r: Router) -> None:
     r.add("GET", dashboard.ROOT, serve)
     r.add("GET", dashboard.ROOT + "/", serve)
     r.add("GET", dashboard.ROOT + "/{rest:path}", serve)
+
+
+def _add_media(r: Router) -> None:
+    m = v1_media
+    for prefix in ("/v1", ""):
+        r.add("POST", prefix + "/embeddings", Endpoint(m.embeddings, OPENAI))
+        r.add("GET", prefix + "/embeddings", Endpoint(m.list_embedding_models, OPENAI))
+        r.add("POST", prefix + "/images/generations", Endpoint(m.images, OPENAI))
+        r.add("GET", prefix + "/images/generations", Endpoint(m.list_image_models, OPENAI))
+        r.add("POST", prefix + "/audio/transcriptions", Endpoint(m.transcriptions, OPENAI))
+    r.add("POST", "/v1/providers/{provider}/embeddings", Endpoint(m.provider_embeddings, OPENAI))
+    r.add("POST", "/v1/providers/{provider}/images/generations", Endpoint(m.provider_images, OPENAI))
 
 
 def _add_formats(r: Router) -> None:

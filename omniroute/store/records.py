@@ -53,6 +53,7 @@ class Connection(msgspec.Struct, omit_defaults=True, forbid_unknown_fields=False
     created_at: float = 0.0
     oauth: str = ""  # a subscription account: its OAuth provider (claude, codex, gemini-cli, github)
     expired: bool = False  # its tokens can no longer be refreshed: log in again
+    fields: dict[str, str] = msgspec.field(default_factory=dict)  # the row's URL placeholders (accountId, …)
 
 
 class ProviderNode(msgspec.Struct, omit_defaults=True):

@@ -9,6 +9,7 @@ module                     holds
                            timeouts, flow control
 ``parser``                 responses in, parsed by httptools (llhttp); framing and reuse rules
 ``request``                request heads out (hand-written: one f-string per request)
+``body``                   ``StreamBody``: a body of bytes and file slices, sent in pieces
 ``errors``                 the client's exceptions, ``UPSTREAM_ERRORS``, the one exception →
                            ``ErrorKind`` table (``map_exception``)
 ``session``                ``open_session(settings)``: the aiohttp ``ClientSession`` for
@@ -25,6 +26,7 @@ hand-written parser and ~4 µs less with llhttp, where aiohttp's ``ClientSession
 (``bench/bench_upstream_h1.py``, docs/benchmarks.md).
 """
 
+from omniroute.upstream.body import FilePart, StreamBody
 from omniroute.upstream.connection import H1Response, Timeouts
 from omniroute.upstream.errors import (
     UPSTREAM_ERRORS,
@@ -38,11 +40,13 @@ from omniroute.upstream.session import open_session
 
 __all__ = [
     "UPSTREAM_ERRORS",
+    "FilePart",
     "H1ConnectError",
     "H1Pool",
     "H1ProtocolError",
     "H1Response",
     "H1TimeoutError",
+    "StreamBody",
     "Timeouts",
     "map_exception",
     "open_pool",

@@ -36,8 +36,12 @@ profile); without, the pool's apply.
 Proxies: a pool made with a ``ProxyTunnel`` (``open_pool(settings, proxy_url)``) opens every
 connection through it; the gateway keeps one such pool per proxy URL beside the direct one.
 
-Not supported (not needed for LLM upstreams): pipelining, upgrades, request bodies streamed
-from an iterator, ``Expect: 100-continue`` waiting, response decompression.
+A body may be bytes (one write with the head) or a ``StreamBody`` (``upstream.body``: bytes
+and file slices, sent piece by piece as the socket takes them, with ``Content-Length`` or
+chunked framing; audio uploads).
+
+Not supported (not needed for LLM upstreams): pipelining, upgrades, ``Expect: 100-continue``
+waiting, response decompression.
 """
 
 from __future__ import annotations
@@ -47,9 +51,10 @@ import ssl
 from collections import deque
 
 from omniroute.config import Settings
+from omniroute.upstream.body import StreamBody
 from omniroute.upstream.connection import Connection, H1Response, StaleConnection, Timeouts
 from omniroute.upstream.errors import H1ConnectError, H1TimeoutError
-from omniroute.upstream.request import encode_request, encode_target
+from omniroute.upstream.request import encode_head, encode_request, encode_target
 from omniroute.upstream.tunnel import ProxyTunnel
 
 _MAX_TARGETS = 4096
@@ -117,7 +122,8 @@ class Host:
 
     def release(self, conn: Connection) -> None:
         parser = conn.parser
-        if not (parser.complete and parser.keep_alive and not parser.extra and not conn.closed) or self.pool.closed:
+        if not (parser.complete and parser.keep_alive and not parser.extra and not conn.closed) or conn.unsent \
+                or self.pool.closed:
             conn.abort()
             return
         conn.busy, conn.reused = False, True
@@ -166,11 +172,14 @@ class H1Pool:
         self._hosts: dict[tuple[str, str, int], Host] = {}
         self._targets: dict[tuple[str, str], tuple[bytes, Host, bool]] = {}
 
-    async def request(self, method: str, url: str, headers: dict[str, str], body: bytes,
+    async def request(self, method: str, url: str, headers: dict[str, str], body: bytes | StreamBody,
                       timeouts: Timeouts | None = None) -> H1Response:
         """Send one request; returns once the final response head is in (see module doc).
         ``timeouts``: this request's own (connect, head, read) limits instead of the pool's."""
         prefix, host, head_only = self._targets.get((method, url)) or self._add_target(method, url)
+        if not isinstance(body, bytes):
+            return await self._request_stream(host, encode_head(prefix, headers, body.length), body, head_only,
+                                              timeouts)
         payload = encode_request(prefix, headers, body)
         idle = host.idle
         connect = timeouts.connect if timeouts is not None else None
@@ -181,6 +190,19 @@ class H1Pool:
             pass
         conn = await host.acquire(True, connect)
         return await conn.exchange(payload, head_only, timeouts)
+
+    async def _request_stream(self, host: Host, head: bytes, body: StreamBody, head_only: bool,
+                              timeouts: Timeouts | None) -> H1Response:
+        """A streamed body (``upstream.body``): the same connection rules, sent again from its
+        start on the one retry after a stale connection."""
+        connect = timeouts.connect if timeouts is not None else None
+        conn = await host.acquire(False, connect)
+        try:
+            return await conn.exchange_stream(head, body, head_only, timeouts)
+        except StaleConnection:
+            pass
+        conn = await host.acquire(True, connect)
+        return await conn.exchange_stream(head, body, head_only, timeouts)
 
     def _add_target(self, method: str, url: str) -> tuple[bytes, Host, bool]:
         scheme, hostname, port, prefix = encode_target(method, url)

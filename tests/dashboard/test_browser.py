@@ -180,6 +180,7 @@ def test_build_a_combo(session: tuple[Any, Watch], dash: RunningGateway) -> None
     assert not problem, problem
     page.locator(".toast").filter(has_text="combo e2e-combo saved").wait_for()
     row = page.locator("tr").filter(has_text="e2e-combo")
+    row.locator("li").first.wait_for()
     assert row.locator("li").all_text_contents() == ["mock/gpt-4o", "mock/gpt-4o-mini"]
     watch.assert_clean("combos")
 

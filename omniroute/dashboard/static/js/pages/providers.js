@@ -1,7 +1,7 @@
 // Providers and accounts: connections with their state (test, models, enable, delete), adding an
 // API-key connection, subscription logins (OAuth), custom nodes, the model catalog and custom models.
 import {del, get, optional, post, put} from "../api.js";
-import {action, badge, clear, confirmDialog, dialog, fill, form, h, head, kv, panel, stateBadge, table, toast, values} from "../ui.js";
+import {action, badge, clear, confirmDialog, dialog, fill, form, h, head, kv, panel, stateBadge, table, toast, values, field} from "../ui.js";
 
 export const title = "Providers";
 
@@ -82,9 +82,11 @@ async function showModels(conn) {
 }
 
 function addForm(provs, refresh) {
-  const choices = (provs?.providers || []).filter((p) => !p.oauth).map((p) => [p.id, `${p.name} (${p.id})`]);
-  const providerField = choices.length
-    ? {name: "provider", label: "Provider", type: "select", options: [["", "Choose…"], ...choices], required: true}
+  const rows = (provs?.providers || []).filter((p) => !p.oauth);
+  const byId = Object.fromEntries(rows.map((p) => [p.id, p]));
+  const providerField = rows.length
+    ? {name: "provider", label: "Provider", type: "select", required: true,
+      options: [["", "Choose…"], ...rows.map((p) => [p.id, `${p.name} (${p.id})`])]}
     : {name: "provider", label: "Provider id", required: true, help: "a row id (openai, anthropic, …) or a node id"};
   const fields = [providerField,
     {name: "name", label: "Name", placeholder: "main"},
@@ -101,6 +103,8 @@ function addForm(provs, refresh) {
     if (v.rpm) out.rpm = v.rpm;
     if (v.tpm) out.tpm = v.tpm;
     if (v.models.trim()) out.models = v.models.split(",").map((m) => m.trim()).filter(Boolean);
+    const extra = Object.entries(v).filter(([k, val]) => k.startsWith("field.") && val);
+    if (extra.length) out.fields = Object.fromEntries(extra.map(([k, val]) => [k.slice(6), val]));
     return out;
   };
   let el;
@@ -112,9 +116,21 @@ function addForm(provs, refresh) {
   el = form({label: "Add a connection", submit: "Add connection", extra: validate, fields, onSubmit: async (v, f) => {
     const conn = await post("/api/providers", body(v));
     f.reset();
+    describe();
     refresh();
     return `added ${conn.name} (${conn.id})`;
   }});
+  // what the chosen row is, and the fields its base URL needs (Cloudflare's accountId, …)
+  const about = h("div", {class: "wide small muted", "aria-live": "polite"});
+  const extras = h("div", {class: "wide fields"});
+  el.querySelector(".form-actions").before(about, extras);
+  const describe = () => {
+    const p = byId[el.elements.namedItem("provider").value];
+    clear(about, p ? `${p.name}: ${p.capabilities.join(", ")} · ${p.format} · ${p.baseUrl}${p.needsKey ? "" : " · key optional"}` : "");
+    clear(extras, (p?.fields || []).map((name) => field({name: `field.${name}`, label: name, required: true})));
+    el.elements.namedItem("baseUrl").placeholder = p ? p.baseUrl : "the provider's default";
+  };
+  el.elements.namedItem("provider").addEventListener("change", describe);
   return el;
 }
 
