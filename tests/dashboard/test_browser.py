@@ -131,7 +131,10 @@ def test_add_a_provider_through_a_node(session: tuple[Any, Watch], dash: Running
     page.get_by_role("cell", name="Mock upstream").wait_for()
 
     add = form(page, "Add a connection")
+    add.get_by_label("Provider").select_option("cloudflare-ai")  # a row whose URL needs a field
+    add.get_by_label("accountId").wait_for()
     add.get_by_label("Provider").select_option(node_id)
+    assert add.get_by_label("accountId").count() == 0
     add.get_by_label("Name", exact=True).fill("mock-main")
     add.get_by_label("API key").fill("sk-upstream")
     add.get_by_role("button", name="Validate").click()
