@@ -52,7 +52,7 @@ function mount(plotEl, make) {
  * A time series: x = epoch seconds; series = [{label, values, format}].
  * Answers {box, ready: Promise<destroy>}.
  */
-export function timeChart({title, x, series, height = 240, yLabel = ""}) {
+export function timeChart({title, x, series, height = 240, yLabel = "", yFormat = null}) {
   const rows = x.map((t, i) => ({t, values: series.map((s) => s.values[i])}));
   const dataTable = table({caption: title, rows,
     columns: [{label: "time", value: (r) => new Date(r.t * 1000).toLocaleString()},
@@ -64,7 +64,8 @@ export function timeChart({title, x, series, height = 240, yLabel = ""}) {
       width, height, legend: {live: true},
       series: [{}, ...series.map((s, j) => ({label: s.label, stroke: COLORS[j % COLORS.length], width: 2,
         fill: COLORS[j % COLORS.length] + "22", points: {show: x.length < 60}, value: (u, v) => (v == null ? "—" : (s.format || String)(v))}))],
-      axes: [axis(colors), axis(colors, {label: yLabel, size: 60})],
+      axes: [axis(colors), axis(colors, {label: yLabel, size: 70,
+        ...(yFormat ? {values: (u, splits) => splits.map((v) => yFormat(v))} : {})})],
       scales: {x: {time: true}},
     }, [x, ...series.map((s) => s.values)], plotEl);
   }));

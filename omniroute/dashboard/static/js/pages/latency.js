@@ -38,7 +38,7 @@ export async function render(main, params) {
   return () => { clearTimeout(timer); if (destroy) destroy(); };
 }
 
-const pcts = (p) => `${fmt.ms(p?.p50)} / ${fmt.ms(p?.p95)} / ${fmt.ms(p?.p99)}`;
+const pcts = (p) => (p?.count ? `${fmt.num(p.p50)} · ${fmt.num(p.p95)} · ${fmt.num(p.p99)} ms` : "—");
 
 function summary(data, keep) {
   const providers = Object.entries(data.providers || {});
@@ -52,8 +52,8 @@ function summary(data, keep) {
     {label: "p95", num: true, value: ([, s]) => fmt.ms(s.p95)},
     {label: "p99", num: true, value: ([, s]) => fmt.ms(s.p99)}]}));
   return h("div", {},
-    cards([["latency p50 / p95 / p99", pcts(data.latency)], ["time to first token", pcts(data.ttft)],
-      ["gateway overhead", pcts(data.overhead)], ["requests", fmt.int(data.latency?.count)]]),
+    cards([["latency p50 · p95 · p99", pcts(data.latency)], ["time to first token p50 · p95 · p99", pcts(data.ttft)],
+      ["gateway overhead p50 · p95 · p99", pcts(data.overhead)], ["requests", fmt.int(data.latency?.count)]]),
     panel("Per provider", chart ? chart.box : h("p", {class: "empty"}, "No request in this window.")),
     h("div", {class: "grid"}, group("Per model", data.models), group("Per combo", data.combos)));
 }

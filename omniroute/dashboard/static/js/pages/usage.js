@@ -52,7 +52,8 @@ function history(data, bucket, destroy) {
   const charts = [
     timeChart({title: "Requests and errors", x, series: [{label: "requests", values: pick("requests")}, {label: "errors", values: pick("errors")}], yLabel: "requests"}),
     timeChart({title: "Tokens", x, series: [{label: "input", values: pick("inputTokens"), format: fmt.int}, {label: "output", values: pick("outputTokens"), format: fmt.int}], yLabel: "tokens"}),
-    timeChart({title: "Cost (USD)", x, series: [{label: "cost", values: pick("cost"), format: fmt.usd}], yLabel: "USD"}),
+    timeChart({title: "Cost (USD)", x, series: [{label: "cost", values: pick("cost"), format: fmt.usd}], yLabel: "USD",
+      yFormat: fmt.usd}),
   ];
   charts.forEach((c) => c.ready.then((d) => destroy.push(d)));
   const box = h("div");
