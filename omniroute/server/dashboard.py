@@ -1,12 +1,14 @@
 """``GET /dashboard[/…]``: the web dashboard's files (``omniroute.dashboard``), behind the login.
 
-=============================  ==================================================================
-path                           answer
-=============================  ==================================================================
-``/dashboard``, ``/dashboard/``  the app (``index.html``); without access: 302 to the login page
-``/dashboard/login``           the login page (public); with access already: 302 to ``/dashboard``
-``/dashboard/<file>``          that file of the asset table; 404 for any other name
-=============================  ==================================================================
+=================================  ==============================================================
+path                               answer
+=================================  ==============================================================
+``/dashboard``, ``/dashboard/``    the app (``index.html``); without access: 302 to the login page
+``/dashboard/login``               the login page (public); with access already (a session, or a
+                                   loopback client while no password or login is required): 302
+                                   to ``/dashboard``
+``/dashboard/<file>``              that file of the asset table; 404 for any other name
+=================================  ==============================================================
 
 Access is the management API's own rule (``auth.check_management``): a valid ``auth_token``
 cookie once a password exists, loopback only before. Only the login page and what it loads
@@ -24,7 +26,7 @@ from typing import Any
 from omniroute.dashboard import Asset, Assets
 from omniroute.errors import ErrorKind, GatewayError
 from omniroute.gateway import Gateway
-from omniroute.server.auth import check_management, password_set
+from omniroute.server.auth import check_management
 from omniroute.server.http import HttpRequest, send_bytes
 
 ROOT = "/dashboard"
@@ -67,7 +69,7 @@ class Dashboard:
                     await _refuse(send, err, name == INDEX)
                     return
             else:
-                if name == LOGIN and password_set(gw):  # already logged in
+                if name == LOGIN:  # already logged in, or nothing to log into
                     await _redirect(send, ROOT)
                     return
                 if cookie:  # a session that slid re-sets its cookie

@@ -63,6 +63,18 @@ def test_a_session_opens_the_app_and_the_login_page_sends_it_back(dash: RunningG
         assert http.get("/dashboard").status_code == 302
 
 
+def test_without_a_password_loopback_needs_no_login(tmp_path: Path) -> None:
+    gw = RunningGateway(tmp_path, env={"HOME": str(tmp_path)})
+    try:
+        with anonymous(gw) as http:
+            assert http.get("/dashboard").status_code == 200
+            assert http.get("/dashboard/js/pages/logs.js").status_code == 200
+            login = http.get("/dashboard/login")  # nothing to log into
+            assert login.status_code == 302 and login.headers["location"] == "/dashboard"
+    finally:
+        gw.stop()
+
+
 def test_content_types_caching_and_security_headers(dash: RunningGateway, admin: str) -> None:
     with anonymous(dash) as http:
         http.headers["authorization"] = f"Bearer {admin}"
