@@ -160,6 +160,7 @@ def test_create_a_key_shown_once(session: tuple[Any, Watch], dash: RunningGatewa
     key = dialog.locator("code").text_content()
     assert key.startswith("sk-omni-") and len(key) > 30
     dialog.get_by_role("button", name="Close").click()
+    dialog.wait_for(state="detached")  # the dialog's close event removes it, a task later
     row = page.locator("tr").filter(has_text="e2e")
     row.get_by_text(key[:12] + "…").wait_for()  # masked from now on
     assert key not in page.content()
