@@ -216,7 +216,8 @@ def _no_route(scope: dict[str, Any], exists: bool) -> GatewayError:
     if exists:
         return GatewayError(ErrorKind.INVALID_REQUEST, f"method {scope['method']} not allowed on {scope['path']}",
                             status=405)
-    return GatewayError(ErrorKind.NOT_FOUND, f"no such endpoint: {scope['method']} {scope['path']}")
+    return GatewayError(ErrorKind.NOT_FOUND, f"no such endpoint: {scope['method']} {scope['path']}",
+                        code="unknown_endpoint")
 
 
 async def _send_error(send: Any, dialect: str, err: GatewayError, ctx: RequestContext) -> None:

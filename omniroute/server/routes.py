@@ -10,6 +10,7 @@ from omniroute.server import (
     api_lifecycle,
     api_nodes,
     api_oauth,
+    api_provider_catalog,
     api_providers,
     api_resilience,
     api_routing,
@@ -18,6 +19,7 @@ from omniroute.server import (
     api_system,
     api_telemetry,
     api_usage,
+    dashboard,
     v1,
     v1_formats,
     v1_media,
@@ -56,6 +58,7 @@ def build_router() -> Router:
     r.add("POST", "/api/providers/{id}/test", Endpoint(api_providers.test, access=MANAGEMENT))
     r.add("GET", "/api/providers/{id}/models", Endpoint(api_providers.models, access=MANAGEMENT))
 
+    r.add("GET", "/api/provider-catalog", Endpoint(api_provider_catalog.catalog, access=MANAGEMENT))
     r.add("GET", "/api/provider-nodes", Endpoint(api_nodes.list_all, access=MANAGEMENT))
     r.add("POST", "/api/provider-nodes", Endpoint(api_nodes.create, access=MANAGEMENT))
     r.add("GET", "/api/provider-nodes/{id}", Endpoint(api_nodes.get_one, access=MANAGEMENT))
@@ -72,7 +75,17 @@ def build_router() -> Router:
     r.add("GET", "/api/models/alias", Endpoint(api_keys.list_aliases, access=MANAGEMENT))
     r.add("POST", "/api/models/alias", Endpoint(api_keys.set_alias, access=MANAGEMENT))
     r.add("DELETE", "/api/models/alias/{alias}", Endpoint(api_keys.delete_alias, access=MANAGEMENT))
+    _add_dashboard(r)
     return r
+
+
+def _add_dashboard(r: Router) -> None:
+    """The web dashboard: its handler applies the management API's access rule itself, so
+    that a page without a session is sent to the login page instead of answered with JSON."""
+    serve = Endpoint(dashboard.Dashboard().serve, access=PUBLIC)
+    r.add("GET", dashboard.ROOT, serve)
+    r.add("GET", dashboard.ROOT + "/", serve)
+    r.add("GET", dashboard.ROOT + "/{rest:path}", serve)
 
 
 def _add_media(r: Router) -> None:
