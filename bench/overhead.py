@@ -1,7 +1,8 @@
 """Gateway overhead against a direct-to-mock baseline, measured in the same run.
 
     python bench/overhead.py [--duration 8] [--conns 1,16,64] [--workers N] [--out bench/results]
-                             [--with "--log-level info"]
+                             [--with "--log-level info"] [--with-tree DIR] [--routing]
+                             [--with-settings 'system-prompt={"enabled":true,...}']
 
 Starts the nginx mock (``mock_upstream.py``), then ``omniroute serve`` with the default
 worker count (one per core) and a fresh data dir, wires the mock in as two provider nodes
@@ -25,6 +26,16 @@ switched off through ``PUT /api/cache/config``: the same build, with and without
 default one and measures both in every row (variant ``default`` and ``with``), interleaved in
 the same run: how a feature that is switched on costs against the same build with it off.
 Gateway output (the access log, when on) goes to a file in the run's directory.
+
+``--with-tree DIR`` runs that second gateway from another source tree (``PYTHONPATH=DIR``):
+an older commit exported with ``git archive <rev> | tar -x -C DIR`` against this one, in the
+same run. ``--routing`` gives the second gateway the routing load of issue 9 and sends its
+requests through it: a 3-target ``priority`` combo whose first target serves, a client key
+with an rpm limit (never reached) and a budget (never spent).
+
+``--with-settings 'NAME=JSON;NAME=JSON'`` does the same for settings set through the API: each
+``PUT /api/settings/NAME`` with that body is applied to the second gateway after it is wired
+(``system-prompt``, ``thinking-budget``, ``proxy``, ``ip-filter``; docs/operations.md).
 """
 
 from __future__ import annotations
@@ -115,10 +126,10 @@ class RssSampler(threading.Thread):
             time.sleep(0.25)
 
 
-def wrk(url: str, body_file: Path, conns: int, seconds: float, result: Path) -> dict:
+def wrk(url: str, body_file: Path, conns: int, seconds: float, result: Path, key: str = "bench") -> dict:
     result.unlink(missing_ok=True)
     threads = 1 if conns == 1 else 2
-    env = {**os.environ, "BODY_FILE": str(body_file), "RESULT_FILE": str(result)}
+    env = {**os.environ, "BODY_FILE": str(body_file), "RESULT_FILE": str(result), "BENCH_KEY": key}
     subprocess.run(
         [
             "wrk",
@@ -140,11 +151,14 @@ def wrk(url: str, body_file: Path, conns: int, seconds: float, result: Path) -> 
     return data
 
 
-def start_gateway(port: int, data_dir: Path, workers: int | None, flags: list[str]) -> subprocess.Popen[bytes]:
+def start_gateway(port: int, data_dir: Path, workers: int | None, flags: list[str],
+                  tree: Path | None = None) -> subprocess.Popen[bytes]:
     cmd = [sys.executable, "-m", "omniroute", "serve", "--port", str(port), "--data-dir", str(data_dir), *flags]
     if workers:
         cmd += ["--workers", str(workers)]
     env = {k: v for k, v in os.environ.items() if not k.startswith("OMNIROUTE_")}
+    if tree is not None:
+        env["PYTHONPATH"] = str(tree)
     data_dir.mkdir(parents=True, exist_ok=True)
     out = (data_dir / "gateway.log").open("wb")
     return subprocess.Popen(cmd, env=env, stdout=out, stderr=out, start_new_session=True)
@@ -156,34 +170,76 @@ def wire(gateway: str, mock: str) -> None:
         httpx.post(f"{gateway}/api/providers", json={"provider": node["node"]["id"], "apiKey": "sk-bench"})
 
 
+class Variant:
+    """One gateway measured beside the direct baseline: its flags, source tree, and the model
+    prefix per mode and client key its requests use."""
+
+    def __init__(self, flags: list[str], tree: Path | None = None) -> None:
+        self.flags, self.tree = flags, tree
+        self.models: dict[str, str] = {}  # mode → model id (default: "<prefix>/gpt-4o-mini")
+        self.key = "bench"
+        self.url = ""
+        self.proc: subprocess.Popen[bytes] | None = None
+
+
+def add_routing_load(gateway: str) -> tuple[dict[str, str], str]:
+    """Issue 9's load: per mock node a 3-target priority combo (the first serves), a key with
+    an rpm limit and a budget. Answers (mode → combo name, the key)."""
+    models = {}
+    for mode, prefix in (("nonstream", "mock"), ("translated", "mock"), ("stream", "mockstream")):
+        name = f"bench-{prefix}"
+        targets = [f"{prefix}/gpt-4o-mini", f"{prefix}/gpt-4o", f"{prefix}/gpt-4.1-mini"]
+        httpx.post(f"{gateway}/api/combos", json={"name": name, "strategy": "priority", "models": targets})
+        models[mode] = name
+    key = httpx.post(f"{gateway}/api/keys", json={"name": "bench", "rpm": 1_000_000_000}).json()
+    httpx.post(f"{gateway}/api/usage/budget", json={"keyId": key["id"], "limit": 1e9, "period": "monthly"})
+    return models, key["key"]
+
+
+def apply_settings(gateway: str, spec: str) -> None:
+    """``NAME=JSON;…`` → ``PUT /api/settings/NAME`` with each body (``--with-settings``)."""
+    for item in filter(None, (part.strip() for part in spec.split(";"))):
+        name, _, body = item.partition("=")
+        resp = httpx.put(f"{gateway}/api/settings/{name.strip()}", json=json.loads(body))
+        if resp.status_code != 200:
+            raise SystemExit(f"--with-settings {name}: {resp.status_code} {resp.text}")
+
+
 def run(args: argparse.Namespace) -> dict:
     work = Path(tempfile.mkdtemp(prefix="omniroute-bench-"))
     work.chmod(0o755)  # nginx workers run unprivileged and must read the stream file
     mock_port = free_port()
     mock = f"http://127.0.0.1:{mock_port}"
     nginx = start_nginx(work / "nginx", mock_port)
-    variants = {"default": []} | ({"with": args.with_flags.split()} if args.with_flags else {})
+    variants = {"default": Variant([])}
+    if args.with_flags or args.with_tree or args.routing or args.with_settings:
+        variants["with"] = Variant(args.with_flags.split(), args.with_tree)
     if args.cache_off:
-        variants["cacheoff"] = []
-    gateways: dict[str, tuple[str, subprocess.Popen[bytes]]] = {}
+        variants["cacheoff"] = Variant([])
     try:
-        for name, flags in variants.items():
+        for name, variant in variants.items():
             port = free_port()
-            gateways[name] = (f"http://127.0.0.1:{port}", start_gateway(port, work / name, args.workers, flags))
+            variant.url = f"http://127.0.0.1:{port}"
+            variant.proc = start_gateway(port, work / name, args.workers, variant.flags, variant.tree)
         wait_http(mock + "/v1/models")
-        for name, (url, _proc) in gateways.items():
-            wait_http(url + "/api/monitoring/health")
-            wire(url, mock)
-            if name == "cacheoff":
-                off = {"exact": {"enabled": False}, "idempotency": {"windowMs": 0}}
-                httpx.put(f"{url}/api/cache/config", json=off).raise_for_status()
+        for variant in variants.values():
+            wait_http(variant.url + "/api/monitoring/health")
+            wire(variant.url, mock)
+        if args.routing:
+            variants["with"].models, variants["with"].key = add_routing_load(variants["with"].url)
+        if args.with_settings:
+            apply_settings(variants["with"].url, args.with_settings)
+        if args.cache_off:
+            off = {"exact": {"enabled": False}, "idempotency": {"windowMs": 0}}
+            httpx.put(variants["cacheoff"].url + "/api/cache/config", json=off).raise_for_status()
         time.sleep(1.0)
-        idle_total, idle_workers = tree_rss_kb(gateways["default"][1].pid)
-        rows = measure(args, work, mock, {name: (url, p.pid) for name, (url, p) in gateways.items()})
+        idle_total, idle_workers = tree_rss_kb(variants["default"].proc.pid)
+        rows = measure(args, work, mock, variants)
     finally:
-        for _url, proc in gateways.values():
-            os.killpg(proc.pid, signal.SIGTERM)
-            proc.wait(15)
+        for variant in variants.values():
+            if variant.proc is not None:
+                os.killpg(variant.proc.pid, signal.SIGTERM)
+                variant.proc.wait(15)
         nginx.send_signal(signal.SIGQUIT)
         nginx.wait(10)
         shutil.rmtree(work, ignore_errors=True)
@@ -192,6 +248,9 @@ def run(args: argparse.Namespace) -> dict:
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "kernel": platform.release()},
         "idle_rss_mb": {"total": round(idle_total / 1024, 1), "per_worker": [round(w / 1024, 1) for w in idle_workers]},
         "with": args.with_flags,
+        "with_tree": str(args.with_tree) if args.with_tree else None,
+        "routing": args.routing,
+        "with_settings": args.with_settings,
         "rows": rows,
     }
 
@@ -220,28 +279,34 @@ MODES: dict[str, tuple[str, str, str, dict]] = {
 }
 
 
-def measure(args: argparse.Namespace, work: Path, mock: str, gateways: dict[str, tuple[str, int]]) -> list[dict]:
+def measure(args: argparse.Namespace, work: Path, mock: str, variants: dict[str, Variant]) -> list[dict]:
     """Per mode and connection count: the mock directly, then each gateway variant."""
     rows = []
     for mode in args.modes:
         prefix, path, gateway_path, body = MODES[mode]
-        body_file = work / f"{mode}.json"
-        body_file.write_text(json.dumps({"model": f"{prefix}/gpt-4o-mini", **body}))
+        direct_body = work / f"{mode}.json"
+        direct_body.write_text(json.dumps({"model": f"{prefix}/gpt-4o-mini", **body}))
+        bodies = {}
+        for name, variant in variants.items():
+            bodies[name] = work / f"{mode}-{name}.json"
+            bodies[name].write_text(json.dumps({"model": variant.models.get(mode, f"{prefix}/gpt-4o-mini"), **body}))
         direct_url = mock + path + "/chat/completions"
-        for url in (direct_url, *(g + gateway_path for g, _pid in gateways.values())):  # warm-up
-            wrk(url, body_file, 16, 2, work / "warm.json")
+        wrk(direct_url, direct_body, 16, 2, work / "warm.json")  # warm-up
+        for name, variant in variants.items():
+            wrk(variant.url + gateway_path, bodies[name], 16, 2, work / "warm.json", variant.key)
         for conns in args.conns:
-            direct = wrk(direct_url, body_file, conns, args.duration, work / "r.json")
-            for variant, (gateway, pid) in gateways.items():
-                sampler = RssSampler(pid)
+            direct = wrk(direct_url, direct_body, conns, args.duration, work / "r.json")
+            for name, variant in variants.items():
+                sampler = RssSampler(variant.proc.pid)
                 sampler.start()
-                through = wrk(gateway + gateway_path, body_file, conns, args.duration, work / "r.json")
+                through = wrk(variant.url + gateway_path, bodies[name], conns, args.duration, work / "r.json",
+                              variant.key)
                 sampler.running = False
                 sampler.join()
                 rows.append(
                     {
                         "mode": mode,
-                        "variant": variant,
+                        "variant": name,
                         "conns": conns,
                         "direct": direct,
                         "gateway": through,
@@ -282,6 +347,12 @@ def main() -> None:
                         help="also measure a gateway with the cache and idempotency switched off")
     parser.add_argument("--with", dest="with_flags", default="",
                         help='serve flags of a second gateway measured beside the default, e.g. "--log-level info"')
+    parser.add_argument("--with-tree", type=Path, default=None,
+                        help="run the second gateway from this source tree (an older commit, exported)")
+    parser.add_argument("--routing", action="store_true",
+                        help="the second gateway serves through a 3-target combo, a rate-limited key and a budget")
+    parser.add_argument("--with-settings", dest="with_settings", default="",
+                        help="settings PUT to the second gateway: NAME=JSON;NAME=JSON (NAME under /api/settings/)")
     args = parser.parse_args()
     if not shutil.which("wrk"):
         raise SystemExit("bench needs nginx and wrk: apt-get install -y nginx wrk")

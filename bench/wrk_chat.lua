@@ -1,5 +1,6 @@
 -- wrk script for bench/overhead.py: POST one chat body, report latency percentiles as JSON.
--- Environment: BODY_FILE (request body path), RESULT_FILE (where done() appends a JSON line).
+-- Environment: BODY_FILE (request body path), RESULT_FILE (where done() appends a JSON line),
+-- BENCH_KEY (the client key sent as a bearer token; default "bench").
 -- The first non-2xx answer's status is kept per thread and reported, to explain any errors.
 -- A body holding "@@N@@" gets a number unique to the request there (a cache miss every time).
 local f = assert(io.open(os.getenv("BODY_FILE"), "r"))
@@ -8,7 +9,7 @@ wrk.body = f:read("*a")
 f:close()
 local unique = string.find(wrk.body, "@@N@@", 1, true) ~= nil
 wrk.headers["Content-Type"] = "application/json"
-wrk.headers["Authorization"] = "Bearer bench"
+wrk.headers["Authorization"] = "Bearer " .. (os.getenv("BENCH_KEY") or "bench")
 
 local threads = {}
 function setup(thread)

@@ -1,17 +1,23 @@
 """The ASGI application: ``create_app()`` is Granian's factory target.
 
-Per request: one dict lookup for the route, one LMDB read (the state version), the
-authentication check, then the handler. A ``GatewayError`` from a handler is answered in the
+Per request: one dict lookup for the route, one LMDB read (the state version), the IP
+filter when it is on (``settings.access``; off, one attribute test), the authentication
+check, then the handler. A ``GatewayError`` from a handler is answered in the
 route's dialect; anything else is logged with its traceback and answered as a plain 500 —
 a client never sees a traceback. Start-up (ASGI lifespan) opens this worker's LMDB
 environment and upstream session; shutdown closes them after in-flight requests finished.
+
+After the answer: a client request is queued for its usage record (``omniroute.usage``:
+one tuple; the ``send`` is wrapped only when the access log or body logging needs to see
+what went out), and a management write gets its audit entry (``server.audit``).
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from typing import Any
+from functools import partial
+from typing import Any, NamedTuple
 
 from omniroute.access_log import AccessLog
 from omniroute.answers import collect_answer
@@ -21,11 +27,54 @@ from omniroute.errors import ErrorKind, GatewayError
 from omniroute.formats.registry import FORMATS
 from omniroute.gateway import Gateway
 from omniroute.relay import start
-from omniroute.server.auth import check_client, check_management, known_client
+from omniroute.server.audit import audited
+from omniroute.server.audit import record as record_audit
+from omniroute.server.auth import check_client, check_management, check_metrics, known_client, scope_key
 from omniroute.server.http import JSON_HEADERS, HttpRequest
+from omniroute.server.router import Endpoint
 from omniroute.server.routes import build_router
+from omniroute.usage import UsageRecorder
 
 log = logging.getLogger("omniroute")
+AUDIT_ANSWER_BYTES = 65_536
+
+
+class Matched(NamedTuple):
+    """What the route table said about a request."""
+
+    endpoint: Endpoint | None
+    params: dict[str, str]
+    exists: bool  # the path exists for another method
+    dialect: str
+
+
+class Tap:
+    """A ``send`` that notes what went out: the status, the body's size and, when ``keep`` is
+    a byte count, the body itself up to about that many bytes."""
+
+    __slots__ = ("keep", "parts", "send", "size", "status")
+
+    def __init__(self, send: Any, keep: int | None) -> None:
+        self.send, self.keep = send, keep
+        self.status = self.size = 0
+        self.parts: list[bytes] | None = [] if keep is not None else None
+
+    async def __call__(self, message: dict[str, Any]) -> None:
+        if message["type"] == "http.response.start":
+            self.status = message["status"]
+        else:
+            body = message.get("body", b"")
+            if self.parts is not None and self.size <= self.keep:  # type: ignore[operator]
+                self.parts.append(body)
+            self.size += len(body)
+        await self.send(message)
+
+
+def _keep(rec: UsageRecorder | None, audit: bool) -> int | None:
+    """How much of the answer to keep: the body-log cap, or enough to read a created id."""
+    if rec is not None and rec.bodies:
+        return rec.retention.max_body_bytes
+    return AUDIT_ANSWER_BYTES if audit else None
 
 
 class App:
@@ -45,25 +94,48 @@ class App:
     async def handle(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         endpoint, params, exists = self.router.match(scope["method"], scope["path"])
         dialect = endpoint.dialect if endpoint else "openai_chat"
-        ctx = RequestContext(time.perf_counter(), dialect if endpoint and endpoint.access == "client" else None)
-        if self.access is None:
-            await self._serve(scope, receive, send, endpoint, params, exists, dialect, ctx)
+        client = endpoint is not None and endpoint.access == "client"
+        ctx = RequestContext(time.perf_counter(), dialect if client else None)
+        route = Matched(endpoint, params, exists, dialect)
+        rec = self.gw.recorder if client and self.gw is not None else None
+        audit = audited(endpoint, scope["method"])
+        if self.access is None and not audit and (rec is None or not rec.bodies):
+            if rec is None:
+                await self._serve(scope, receive, send, route, ctx)
+            else:  # the usage recorder needs nothing from what is sent
+                rec.inflight[ctx] = scope
+                try:
+                    await self._serve(scope, receive, send, route, ctx)
+                finally:  # a request cancelled midway is recorded too
+                    del rec.inflight[ctx]
+                    rec.add(ctx, scope)
             self._after(ctx)
             return
-        sent = [0, 0]  # status, body bytes
+        await self._tapped(scope, receive, Tap(send, _keep(rec, audit)), route, ctx, audit)
 
-        async def metered(message: dict[str, Any]) -> None:
-            if message["type"] == "http.response.start":
-                sent[0] = message["status"]
-            else:
-                sent[1] += len(message.get("body", b""))
-            await send(message)
-
+    async def _tapped(self, scope: dict[str, Any], receive: Any, tap: Tap, route: Matched, ctx: RequestContext,
+                      audit: bool) -> None:
+        """A request something must see the answer of: the access log (status, bytes), body
+        logging (the body) or the audit log (status, the id of what was created)."""
+        rec = self.gw.recorder if ctx.client_format is not None and self.gw is not None else None
+        if rec is not None:
+            rec.inflight[ctx] = scope
         try:
-            await self._serve(scope, receive, metered, endpoint, params, exists, dialect, ctx)
+            await self._serve(scope, receive, tap, route, ctx)
         finally:
-            rid = self.access.request_id(dict(scope["headers"]).get(b"x-request-id"))
-            self.access.record(scope["method"], scope["path"], sent[0], sent[1], ctx, rid)
+            if rec is not None:
+                del rec.inflight[ctx]
+                rec.add(ctx, scope, tap.parts)
+            if self.access is not None:
+                rid = self.access.request_id(dict(scope["headers"]).get(b"x-request-id"))
+                self.access.record(scope["method"], scope["path"], tap.status, tap.size, ctx, rid)
+        if audit and self.gw is not None:
+            req = HttpRequest(scope, receive, ctx)
+            req.path_params = route.params
+            try:
+                record_audit(self.gw, req, route.endpoint, tap.status, b"".join(tap.parts or ()))
+            except Exception:
+                log.exception("could not write the audit entry of %s %s", scope["method"], scope["path"])
         self._after(ctx)
 
     def _after(self, ctx: RequestContext) -> None:
@@ -72,34 +144,44 @@ class App:
         if gw is not None and ctx.client_format is not None and gw.hooks.wants_post(ctx):
             gw.hooks.schedule_post(ctx, collect_answer)
 
-    async def _serve(self, scope: dict[str, Any], receive: Any, send: Any, endpoint: Any, params: dict[str, str],
-                     exists: bool, dialect: str, ctx: RequestContext) -> None:
+    async def _serve(self, scope: dict[str, Any], receive: Any, send: Any, route: Matched,
+                     ctx: RequestContext) -> None:
+        endpoint = route.endpoint
         try:
             if endpoint is None:
-                raise _no_route(scope, exists)
+                raise _no_route(scope, route.exists)
             gw = self.gw or await self._open()
             gw.refresh()
+            if gw.access.ip_filter is not None:  # None while the filter is off
+                gw.access.check(scope)
             req = HttpRequest(scope, receive, ctx)
-            req.path_params = params
+            req.path_params = route.params
             if endpoint.access == "client":
                 if self.settings.require_api_key:
                     ctx.key = check_client(gw, req)
                 elif gw.registry.key_features:
                     ctx.key = known_client(gw, req)
             elif endpoint.access == "management":
-                check_management(gw, req)
+                cookie = check_management(gw, req)
+                if cookie is not None:  # the session slid: the answer re-sets the cookie
+                    send = _with_header(send, b"set-cookie", cookie)
+            elif endpoint.access == "metrics":
+                check_metrics(gw, req)
             await endpoint.handler(gw, req, send)
         except GatewayError as err:
             ctx.error = err
-            await _send_error(send, dialect, err, ctx)
+            await _send_error(send, route.dialect, err, ctx)
         except Exception:
             log.exception("unhandled error on %s %s", scope["method"], scope["path"])
             ctx.error = GatewayError(ErrorKind.INTERNAL, "internal gateway error")
-            await _send_error(send, dialect, ctx.error, ctx)
+            await _send_error(send, route.dialect, ctx.error, ctx)
 
     async def _open(self) -> Gateway:
-        self.gw = Gateway.open(self.settings)
-        return self.gw
+        gw = self.gw = Gateway.open(self.settings)
+        gw.start()
+        if gw.recorder is not None:
+            gw.recorder.identify = partial(scope_key, gw)
+        return gw
 
     async def lifespan(self, receive: Any, send: Any) -> None:
         while True:
@@ -121,11 +203,21 @@ class App:
                 return
 
 
+def _with_header(send: Any, name: bytes, value: bytes) -> Any:
+    """``send`` adding one header to the response's start message."""
+    async def sending(message: dict[str, Any]) -> None:
+        if message["type"] == "http.response.start":
+            message = {**message, "headers": [*message.get("headers", []), (name, value)]}
+        await send(message)
+    return sending
+
+
 def _no_route(scope: dict[str, Any], exists: bool) -> GatewayError:
     if exists:
         return GatewayError(ErrorKind.INVALID_REQUEST, f"method {scope['method']} not allowed on {scope['path']}",
                             status=405)
-    return GatewayError(ErrorKind.NOT_FOUND, f"no such endpoint: {scope['method']} {scope['path']}")
+    return GatewayError(ErrorKind.NOT_FOUND, f"no such endpoint: {scope['method']} {scope['path']}",
+                        code="unknown_endpoint")
 
 
 async def _send_error(send: Any, dialect: str, err: GatewayError, ctx: RequestContext) -> None:

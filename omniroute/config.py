@@ -40,6 +40,19 @@ class Settings(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     log_level: str = "warning"
     log_format: str = "plain"
     hooks: str = ""  # comma-separated module:factory
+    encryption_key: str | None = None  # OAuth tokens encrypted at rest with it (store.crypto)
+    backup_interval: float = 24.0  # hours between automatic backups (0: none)
+    backup_keep: int = 7  # automatic (and pre-restore) backups kept
+    max_import_bytes: int = 64 * 1024 * 1024  # largest .sqlite accepted by /api/db-backups/import
+    #: the config file's [oauth.<provider>] tables (validated by omniroute.oauth.providers)
+    oauth: dict[str, dict[str, str]] = msgspec.field(default_factory=dict)
+    shutdown_grace: float = 30.0  # seconds in-flight requests get to finish at shutdown and restart
+    max_audio_bytes: int = 25 * 1024 * 1024
+    transcription_wait: float = 600.0
+    transcription_poll_interval: float = 1.0
+    spool_dir: str | None = None
+    record_usage: bool = True
+    metrics_token: str | None = None
 
     @property
     def hook_specs(self) -> tuple[str, ...]:
@@ -79,6 +92,18 @@ OPTIONS: dict[str, tuple[type, str]] = {
     "log_level": (str, "critical, error, warning, info or debug (info: one access-log line per request)"),
     "log_format": (str, "access-log lines: plain or json"),
     "hooks": (str, "extra request hooks, comma-separated module:factory (docs/architecture.md)"),
+    "encryption_key": (str, "key encrypting OAuth tokens at rest (prefer the environment variable)"),
+    "backup_interval": (float, "hours between automatic store backups (0 = none)"),
+    "backup_keep": (int, "automatic and pre-restore backups kept"),
+    "max_import_bytes": (int, "largest .sqlite file /api/db-backups/import accepts, in bytes"),
+    "shutdown_grace": (float, "seconds in-flight requests get to finish at shutdown or restart before workers are "
+                              "killed"),
+    "max_audio_bytes": (int, "largest accepted audio upload on /v1/audio/transcriptions, in bytes (larger: 413)"),
+    "transcription_wait": (float, "longest wait for a polled transcript (AssemblyAI), seconds (then 504)"),
+    "transcription_poll_interval": (float, "seconds between two polls of a transcript (AssemblyAI)"),
+    "spool_dir": (str, "directory of the temporary files audio uploads are spooled to (default: the system's)"),
+    "record_usage": (bool, "record every request's usage, cost and timings (docs/observability.md)"),
+    "metrics_token": (str, "bearer token for GET /metrics (unset: /metrics is protected like /api/*)"),
 }
 
 #: options also read from an unprefixed environment variable
@@ -94,7 +119,9 @@ def resolve(flags: Mapping[str, Any], environ: Mapping[str, str] = os.environ) -
     values: dict[str, Any] = {}
     config_path = flags.get("config") or environ.get(env_name("config"))
     if config_path:
-        values.update(load_file(config_path).get("server", {}))
+        data = load_file(config_path)
+        values.update(data.get("server", {}))
+        values["oauth"] = data.get("oauth", {})
         values["config"] = str(config_path)
     for option, (kind, _help) in OPTIONS.items():
         raw = environ.get(env_name(option), environ.get(BARE_ENV.get(option, ""), None))
@@ -131,6 +158,13 @@ def _validate(s: Settings) -> Settings:
         ("log_level", s.log_level in ("critical", "error", "warning", "info", "debug"), "unknown level"),
         ("log_format", s.log_format in ("plain", "json"), "must be plain or json"),
         ("hooks", all(":" in h for h in s.hook_specs), "each hook is module:factory"),
+        ("backup_interval", s.backup_interval >= 0, "must be >= 0 (0: no automatic backups)"),
+        ("backup_keep", s.backup_keep >= 1, "must be >= 1"),
+        ("max_import_bytes", s.max_import_bytes > 0, "must be > 0"),
+        ("shutdown_grace", s.shutdown_grace > 0, "must be > 0"),
+        ("max_audio_bytes", s.max_audio_bytes > 0, "must be > 0"),
+        ("transcription_wait", s.transcription_wait > 0, "must be > 0"),
+        ("transcription_poll_interval", s.transcription_poll_interval > 0, "must be > 0"),
     )
     for path, ok, why in checks:
         if not ok:
@@ -146,7 +180,7 @@ def load_file(path: str | Path) -> dict[str, Any]:
         raise GatewayError(ErrorKind.INVALID_REQUEST, f"cannot read config file {path}: {exc.strerror}") from None
     except tomllib.TOMLDecodeError as exc:
         raise GatewayError(ErrorKind.INVALID_REQUEST, f"config file {path} is not valid TOML: {exc}") from None
-    unknown = set(data) - {"server", "providers", "provider_nodes", "aliases", "cache"}
+    unknown = set(data) - {"server", "providers", "provider_nodes", "aliases", "oauth", "cache"}
     if unknown:
         raise GatewayError(ErrorKind.INVALID_REQUEST, f"config: unknown section(s) {sorted(unknown)}")
     server = data.get("server", {})

@@ -37,9 +37,13 @@ field                     set by
                           to the client (streams: time to first token)
 ``captured``              the pipeline, when a hook ``needs_answer``: the upstream's answer
                           bytes as they were read (references, no copies)
+``usage_injected``        the pipeline: it asked an OpenAI-format upstream for stream usage
+                          the client did not ask for (the relay strips that chunk again)
 ``answered_by``           the pre-hook that answered, if one did
 ``response``              the canonical answer: set by a pre-hook that answered, or decoded
                           from ``captured`` by ``answers.collect_answer`` for post-hooks
+``operation``             the handler: ``chat`` (the default), ``embeddings``, ``images``
+                          or ``transcription``
 ``cache``                 the cache hook: ``"hit"`` (exact or coalesced), ``"semantic"``,
                           ``"miss"`` or ``"bypass"`` (``None``: no cache looked); usage
                           records read it (a hit costs nothing)
@@ -67,6 +71,8 @@ from dataclasses import dataclass
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
+from omniroute.formats.usage import usage_of
+
 if TYPE_CHECKING:
     from omniroute.canonical import Request, Response, Usage
     from omniroute.errors import GatewayError
@@ -91,8 +97,9 @@ class RequestContext:
     __slots__ = (
         "answered_by", "attempts", "body", "cache", "captured", "client", "client_format", "deadline",
         "disconnected", "error", "expired", "first_byte", "forward", "hook_state", "key", "max_tokens", "model",
-        "options", "progress", "request", "response", "response_headers", "route", "served", "started", "status",
-        "stream", "temperature", "units", "upstream_began", "upstream_ended", "upstream_format",
+        "operation", "options", "progress", "request", "response", "response_headers", "route", "served", "started",
+        "status", "stream", "temperature", "units", "upstream_began", "upstream_ended", "upstream_format",
+        "usage_injected",
     )
 
     def __init__(self, started: float, client_format: str | None) -> None:
@@ -119,10 +126,12 @@ class RequestContext:
         self.upstream_ended = 0.0
         self.first_byte = 0.0
         self.captured: list[bytes] | None = None
+        self.usage_injected = False
         self.answered_by: str | None = None
         self.response: Response | None = None
         self.response_headers: list[tuple[bytes, bytes]] = []
         self.units: dict[str, float] | None = None
+        self.operation = "chat"
         self.status = 0
         self.error: GatewayError | None = None
         self.disconnected = False
@@ -138,8 +147,13 @@ class RequestContext:
 
     @property
     def usage(self) -> Usage | None:
-        """The answer's usage as the upstream counted it (post-hooks: after ``collect_answer``)."""
-        return self.response.usage if self.response is not None else None
+        """The answer's usage as the upstream counted it: the assembled response's, else read
+        from the captured answer bytes (``formats.usage``; post-hooks with ``needs_usage``)."""
+        if self.response is not None and self.response.usage is not None:
+            return self.response.usage
+        if self.captured and self.upstream_format is not None and self.served is not None:
+            return usage_of(self.upstream_format, self.stream, self.captured)
+        return None
 
     @property
     def upstream_ms(self) -> float:

@@ -23,10 +23,16 @@ member                meaning
 ``needs_request``     the canonical request is decoded before ``pre`` (``ctx.request``).
                       Hooks without it leave a same-format request undecoded: pass-through
                       stays zero-copy
+``needs_usage``       the upstream's answer bytes are kept (references to what was read, no
+                      copy) so that ``ctx.usage`` can read the token counts from them
+                      (``formats.usage``: only the frame that carries them is decoded)
 ``needs_answer``      the upstream's answer bytes are kept (references to what was read,
                       no copy) and assembled into ``ctx.response`` before the post-hooks.
                       A hook that wants the answer of only some requests leaves it off and
                       sets ``ctx.captured = []`` in ``pre`` for those
+``rewrites_request``  ``pre`` changes ``ctx.request``: a same-format upstream is then sent
+                      the canonical request re-encoded in its format, not the client's
+                      bytes (measured: docs/benchmarks.md, "Settings on the request path")
 ``post_always``       (default true) ``post`` runs for every model request; false: only for
                       requests some hook kept state for (``ctx.hook_state``), so a hook
                       such as the cache costs nothing after requests it did not touch
@@ -36,8 +42,9 @@ Post-hooks run in reverse order (the first pre-hook sees the request first and t
 last), one after another in a task of their own; one that raises is logged and the next
 still runs. ``drain()`` waits for running post work at shutdown, so nothing queued is lost.
 
-Hooks are built once per worker at start-up: the gateway's own (routing limits, cache,
-usage — as each is configured) and the operator's (``--hooks module:factory``, each factory
+Hooks are built once per worker at start-up: the gateway's own (routing limits, cache —
+as each is configured; usage recording is not a hook: ``omniroute.usage`` reads the
+answer's bytes itself) and the operator's (``--hooks module:factory``, each factory
 called with the worker's ``Gateway`` and returning a hook). With no hook configured the
 pipeline does no hook work at all.
 """
@@ -64,7 +71,9 @@ class Hook:
 
     name = "hook"
     needs_request = False
+    needs_usage = False
     needs_answer = False
+    rewrites_request = False
     post_always = True
 
     async def pre(self, ctx: RequestContext) -> Response | None:
@@ -87,6 +96,9 @@ class HookChain:
         self.post = [h for h in reversed(hooks) if _overrides(h, "post")]
         self.needs_request = any(getattr(h, "needs_request", False) for h in hooks)
         self.needs_answer = any(getattr(h, "needs_answer", False) for h in self.post)
+        #: the answer's bytes are kept: for an assembled answer, or for its usage alone
+        self.needs_capture = self.needs_answer or any(getattr(h, "needs_usage", False) for h in self.post)
+        self.rewrites_request = any(getattr(h, "rewrites_request", False) for h in self.pre)
         self.post_always = any(getattr(h, "post_always", True) for h in self.post)
         #: post work still running; shared by the chains a worker builds over its life
         self.running: set[asyncio.Task[None]] = running if running is not None else set()

@@ -22,10 +22,12 @@ from omniroute.errors import ErrorKind, GatewayError
 from omniroute.formats.openai_chat.view import invalid
 from omniroute.providers.specs import NODE_KINDS, AuthStyle, ProviderSpec
 from omniroute.store import Connection, ProviderNode
+from omniroute.store.crypto import mask as mask  # answers mask secrets as exports do
 
 T = TypeVar("T")
 
 PREFIX_RE = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,39}$")
+FIELD_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,252}$")  # one URL host label or path segment
 
 
 class ConnectionInput(msgspec.Struct, forbid_unknown_fields=True, rename="camel"):
@@ -39,6 +41,7 @@ class ConnectionInput(msgspec.Struct, forbid_unknown_fields=True, rename="camel"
     passthrough_models: bool = False
     rpm: int = 0
     tpm: int = 0
+    fields: dict[str, str] = msgspec.field(default_factory=dict)
 
 
 class ConnectionPatch(msgspec.Struct, forbid_unknown_fields=True, rename="camel"):
@@ -51,6 +54,7 @@ class ConnectionPatch(msgspec.Struct, forbid_unknown_fields=True, rename="camel"
     passthrough_models: bool | None = None
     rpm: int | None = None
     tpm: int | None = None
+    fields: dict[str, str] | None = None
 
 
 class NodeInput(msgspec.Struct, forbid_unknown_fields=True, rename="camel"):
@@ -105,28 +109,28 @@ def require(ok: bool, field: str, message: str) -> None:
         raise GatewayError(ErrorKind.INVALID_REQUEST, f"'{field}' {message}", param=field)
 
 
-def mask(secret: str) -> str:
-    if not secret:
-        return ""
-    return secret[:4] + "…" + secret[-4:] if len(secret) > 12 else "****"
-
-
 def connection_record(
-    data: ConnectionInput, specs: Mapping[str, ProviderSpec], conn_id: str | None = None, source: str = "api"
+    data: ConnectionInput, specs: Mapping[str, ProviderSpec], conn_id: str | None = None, source: str = "api",
+    oauth: str = "",
 ) -> Connection:
-    """Validate ``data`` against the provider rows ``specs``; the record to store."""
+    """Validate ``data`` against the provider rows ``specs``; the record to store. A
+    subscription row's connection comes only from its OAuth login (``oauth``: its provider)."""
     spec = specs.get(data.provider)
     if spec is None:
         known = ", ".join(sorted(p for p in specs if not p.startswith(("node-", "cfg-"))))
         raise GatewayError(
             ErrorKind.INVALID_REQUEST, f"unknown provider '{data.provider}' (known: {known})", param="provider"
         )
-    key_needed = spec.auth != AuthStyle.NONE and not spec.key_optional
-    require(not key_needed or bool(data.api_key), "apiKey", f"is required for provider '{spec.id}'")
+    if spec.auth is AuthStyle.OAUTH:
+        require(bool(oauth), "provider", f"'{spec.id}' is a subscription: connect it with "
+                f"GET /api/oauth/{spec.oauth}/authorize (or /device), not an API key")
+        require(not data.api_key, "apiKey", "is not used by subscription accounts (they hold OAuth tokens)")
+    require(not spec.needs_key or bool(data.api_key), "apiKey", f"is required for provider '{spec.id}'")
     base_url = check_url(data.base_url) if data.base_url else None
     require(all(m.strip() for m in data.models), "models", "must not contain empty model names")
     require(data.rpm >= 0, "rpm", "must be >= 0 (0: no limit)")
     require(data.tpm >= 0, "tpm", "must be >= 0 (0: no limit)")
+    check_fields(spec, data.fields)
     return Connection(
         id=conn_id or "conn-" + secrets.token_hex(6),
         provider=spec.id,
@@ -141,7 +145,21 @@ def connection_record(
         tpm=data.tpm,
         source=source,
         created_at=time.time(),
+        oauth=oauth,
+        fields=data.fields,
     )
+
+
+def check_fields(spec: ProviderSpec, fields: dict[str, str]) -> None:
+    """Each of the row's URL fields given, as one host label or path segment; no others."""
+    for name in spec.fields:
+        value = fields.get(name, "")
+        require(bool(value), f"fields.{name}", f"is required for provider '{spec.id}' (its URL is {spec.base_url})")
+        require(bool(FIELD_RE.match(value)), f"fields.{name}", "must be letters, digits, '.', '_' or '-' only")
+    extra = sorted(set(fields) - set(spec.fields))
+    if extra:
+        takes = ", ".join(spec.fields) or "none"
+        require(False, f"fields.{extra[0]}", f"is not a field of provider '{spec.id}' (it takes: {takes})")
 
 
 def node_record(

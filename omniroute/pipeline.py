@@ -36,7 +36,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from types import ModuleType
 from typing import Any, NamedTuple
 
@@ -45,8 +45,9 @@ import msgspec
 from omniroute.answers import collect_answer, send_answer  # collect_answer: still importable from here
 from omniroute.context import Attempt, RequestContext
 from omniroute.errors import ErrorKind, GatewayError
-from omniroute.formats import anthropic
+from omniroute.formats import anthropic, openai_chat
 from omniroute.formats.registry import FORMATS
+from omniroute.formats.usage import ask_for_usage
 from omniroute.gateway import Gateway
 from omniroute.progress import Progress
 from omniroute.providers.fit import check_images
@@ -65,7 +66,7 @@ from omniroute.routing.policies import restrict, rewrite
 from omniroute.routing.registry import Leg, Route
 from omniroute.routing.targets import Target
 from omniroute.translate import relay_translated_json, relay_translated_stream, translated_body
-from omniroute.upstream import UPSTREAM_ERRORS, H1Response, map_exception
+from omniroute.upstream import UPSTREAM_ERRORS, H1Response, StreamBody, map_exception
 
 Prepared = tuple[bytes, dict[str, str] | None]
 __all__ = ["attempt", "collect_answer", "guarded", "open_upstream", "resolve", "send_answer", "serve"]
@@ -82,7 +83,7 @@ async def serve(gw: Gateway, ctx: RequestContext, send: Any, receive: Any,
     route = resolve(gw, ctx, route_model or ctx.model)
     ctx.deadline = deadline_of(gw, ctx)  # a bad X-OmniRoute-Timeout is refused before limits count it
     hooks = gw.hooks
-    if hooks.needs_answer:
+    if hooks.needs_capture or gw.recorder is not None:  # usage is read from the answer's bytes
         ctx.captured = []
     progress = Progress.of(ctx, send) if ctx.options is not None else None
     if not hooks.pre and progress is None:
@@ -128,14 +129,21 @@ async def _progressing(receive: Any, ctx: RequestContext, send: Any, work: Corou
 
 
 def resolve(gw: Gateway, ctx: RequestContext, model: str) -> Route:
-    """The route for ``model``: the key's policies (rewrite, then allow/deny) applied."""
+    """The route for ``model``: the key's policies (rewrite, then allow/deny) applied — once
+    per (model, key) and snapshot, then from a dict."""
     registry = gw.registry
-    policies = registry.policies_for(ctx.key.id if ctx.key else None) if registry.policies else None
-    if policies:
-        model = rewrite(model, policies)
-    route = registry.resolve(model)
-    if policies:
-        route = restrict(route, policies, model)
+    if not registry.policies:
+        route = registry.resolve(model)
+    else:
+        key_id = ctx.key.id if ctx.key else None
+        route = registry.restricted.get((model, key_id))
+        if route is None:
+            policies = registry.policies_for(key_id)
+            wanted = rewrite(model, policies) if policies else model
+            route = registry.resolve(wanted)
+            if policies:
+                route = restrict(route, policies, wanted)
+            registry.remember_restricted((model, key_id), route)
     ctx.route = route
     return route
 
@@ -160,9 +168,10 @@ async def _exchange(gw: Gateway, ctx: RequestContext, send: Any, route: Route,
                     make_encoder: Callable[[], Any] | None, model_in_body: bool) -> None:
     client = ctx.client
     reframe = make_encoder is not None
+    relay_body = not gw.hooks.rewrites_request  # a hook changed the request: re-encode it
 
     def prepare(upstream: ModuleType, spec: ProviderSpec, leg: Leg) -> Prepared:
-        if upstream is client and not reframe:
+        if upstream is client and not reframe and relay_body:
             return passthrough_body(ctx, spec, leg, model_in_body)
         req = ctx.canonical()
         if len(route.legs) > 1:  # fitting changes the request: each model gets its own copy
@@ -185,8 +194,10 @@ async def _exchange(gw: Gateway, ctx: RequestContext, send: Any, route: Route,
 
 def passthrough_body(ctx: RequestContext, spec: ProviderSpec, leg: Leg, model_in_body: bool) -> Prepared:
     """The client's bytes for a same-format upstream: model renamed, max tokens clamped to
-    the model's limit, images refused for a model without vision, and (Anthropic) system
-    turns folded for a row that does not take them."""
+    the model's limit, images refused for a model without vision, (Anthropic) system
+    turns folded for a row that does not take them, and (an OpenAI Chat stream) usage asked
+    for when the client did not ask: usage records, token limits and budgets need the
+    upstream's counts, and the relay takes that chunk out of the client's stream again."""
     info = leg.info
     if spec.text_only or (info is not None and not info.vision):  # contents are decoded only here
         check_images(ctx.canonical(), spec, leg.model, info)
@@ -194,6 +205,10 @@ def passthrough_body(ctx: RequestContext, spec: ProviderSpec, leg: Leg, model_in
     limit = info.max_output if info is not None else None
     if limit is not None and ctx.max_tokens is not None and ctx.max_tokens > limit:
         body = clamp_max_tokens(body, ctx.client, limit)
+    if ctx.stream and ctx.client is openai_chat:
+        asked = ask_for_usage(body)
+        if asked is not None:
+            body, ctx.usage_injected = asked, True
     if ctx.client is anthropic:
         return _mid_conversation_system(spec, ctx, body)
     return body, ctx.forward
@@ -220,18 +235,25 @@ class Won(NamedTuple):
 
     leg: Leg
     target: Target
-    resp: H1Response
+    resp: H1Response | None  # None: a custom exchange read the whole answer
     upstream: ModuleType
     first: bytes
 
 
+Exchange = Callable[[Target, Leg, Any], Awaitable[bytes]]
+
+
 async def attempt(gw: Gateway, ctx: RequestContext, route: Route,
-                  prepare: Callable[[ModuleType, ProviderSpec, Leg], Prepared],
-                  url_of: Callable[[Target, Leg], str]) -> Won:
+                  prepare: Callable[[ModuleType, ProviderSpec, Leg], Any],
+                  url_of: Callable[[Target, Leg], str], exchange: Exchange | None = None,
+                  key_of: Callable[[Target, Leg], Any] | None = None) -> Won:
     """Try the route's candidates in the router's order, skipping unavailable accounts; the
     first that answers wins (routing/health.py decides what falls back). The body for each
-    is ``prepare(upstream format, row, leg)``, built once per format and model. Each try is
-    added to ``ctx.attempts``; the winner is ``ctx.served``, named in the answer's headers."""
+    is ``prepare(upstream format, row, leg)``, built once per ``key_of(target, leg)``
+    (default: per format and model). Each try is added to ``ctx.attempts``; the winner is
+    ``ctx.served``, named in the answer's headers. ``exchange(target, leg, prepared)``
+    replaces the one POST and its priming (media: several calls, answers that are not
+    JSON); it answers the whole body, and ``Won.resp`` is then ``None``."""
     router = gw.router
     prepared: dict[tuple[str, str], Prepared] = {}
     skipped: list[tuple[Target, Blocked]] = []
@@ -247,19 +269,22 @@ async def attempt(gw: Gateway, ctx: RequestContext, route: Route,
             skipped.append((target, held))
             continue
         upstream = FORMATS[target.spec.format]
-        body_headers = prepared.get((upstream.NAME, leg.model))
+        key = key_of(target, leg) if key_of is not None else (upstream.NAME, leg.model)
+        body_headers = prepared.get(key)
         if body_headers is None:
-            body_headers = prepared[(upstream.NAME, leg.model)] = prepare(upstream, target.spec, leg)
+            body_headers = prepared[key] = prepare(upstream, target.spec, leg)
         try:
-            resp, first, latency = await _try(gw, ctx, target, leg, upstream, url_of(target, leg), body_headers)
+            resp, first, latency = await _try(gw, ctx, target, leg, upstream, url_of(target, leg), body_headers,
+                                              exchange)
         except GatewayError as err:
             last = err
             if not falls_back(err):
                 break
             continue
-        ctx.attempts.append(Attempt(target.provider, target.connection_id, leg.model, resp.status, None, latency))
+        ctx.attempts.append(Attempt(target.provider, target.connection_id, leg.model, resp.status if resp else 200,
+                                    None, latency))
         ctx.served, ctx.upstream_format = target, upstream.NAME
-        router.served(route, leg, target, latency, resp.headers)
+        router.served(route, leg, target, latency, resp.headers if resp else {})
         _name_server(ctx, target, leg)
         return Won(leg, target, resp, upstream, first)
     if last is not None:
@@ -271,23 +296,29 @@ async def attempt(gw: Gateway, ctx: RequestContext, route: Route,
         raise GatewayError(ErrorKind.INVALID_REQUEST, f"connection '{pin}' (X-OmniRoute-Connection) does not serve "
                            f"model '{ctx.model}'", param="X-OmniRoute-Connection")
     err = router.unavailable(skipped, now)
-    ctx.add_header(b"retry-after", int(err.retry_after or 1))
+    if err.retry_after is not None:
+        ctx.add_header(b"retry-after", int(err.retry_after))
     raise err
 
 
 async def _try(gw: Gateway, ctx: RequestContext, target: Target, leg: Leg, upstream: ModuleType, url: str,
-               body_headers: Prepared) -> tuple[H1Response, bytes, float]:
-    """Ask one account and read its answer up to the first frame: (response, what was read,
-    milliseconds). A failure is recorded (``ctx.attempts``, the account's health) and raised.
-    Progress stages (``routed``, ``fallback``, ``first_token``) are told as they happen."""
+               body_headers: Any, exchange: Exchange | None) -> tuple[H1Response | None, bytes, float]:
+    """Ask one account and read its answer up to the first frame (``exchange``: the whole
+    exchange instead, no response then): (response, what was read, milliseconds). A failure
+    is recorded (``ctx.attempts``, the account's health) and raised. Progress stages
+    (``routed``, ``fallback``, ``first_token``) are told as they happen."""
     progress = ctx.progress
     if progress is not None:
         await progress.emit("routed", provider=target.provider, connection=target.connection_id, model=leg.model,
                             attempt=len(ctx.attempts) + 1)
     began = time.perf_counter()
+    resp: H1Response | None = None
     try:
-        resp = await open_upstream(gw, target, url, *body_headers, limit=head_limit(gw, target))
-        first = await prime(resp, target, ctx, upstream)
+        if exchange is None:
+            resp = await open_upstream(gw, target, url, *body_headers)
+            first = await prime(resp, target, ctx, upstream)
+        else:
+            first = await exchange(target, leg, body_headers)
     except GatewayError as err:
         ctx.attempts.append(Attempt(target.provider, target.connection_id, leg.model,
                                     err.status if err.provider else 0, err.kind.value,
@@ -319,34 +350,42 @@ def _name_server(ctx: RequestContext, target: Target | None, leg: Leg | None) ->
     ctx.add_header(b"x-omniroute-attempts", len(ctx.attempts))
 
 
-def head_limit(gw: Gateway, target: Target) -> float | None:
-    """The provider's profile ``firstByteTimeoutS`` when it is tighter than the server's
-    ``--first-byte-timeout`` (which the pool enforces itself): seconds to the response head,
-    connecting included. ``None``: the pool's own timeouts are the tighter ones."""
-    first_byte = gw.registry.resilience.of(target.provider).first_byte_timeout_s
-    return first_byte if first_byte < gw.registry.timeouts[1] else None
-
-
-async def open_upstream(gw: Gateway, target: Target, url: str, body: bytes,
-                        headers: dict[str, str] | None = None, limit: float | None = None) -> H1Response:
-    """POST ``body`` (``headers``: the client's forwarded ones, over the target's) and wait for
-    the head, at most ``limit`` seconds when given; errors (including HTTP ≥ 400) raise
-    ``GatewayError``."""
-    headers = {**target.headers, **headers} if headers else target.headers
+async def open_upstream(gw: Gateway, target: Target, url: str, body: bytes | StreamBody,
+                        headers: dict[str, str] | None = None, method: str = "POST",
+                        decode_error: Callable[..., GatewayError] | None = None) -> H1Response:
+    """POST ``body`` (``headers``: the client's forwarded ones, over the target's) with the
+    timeouts of the target's resilience profile; errors (including HTTP ≥ 400, decoded by
+    ``decode_error``, default the row format's) raise ``GatewayError``."""
+    base = target.headers
+    if target.oauth:  # a subscription account: its current token (and, Code Assist, its project)
+        creds = await gw.tokens.credentials(target)
+        base, body = creds.headers, creds.body(body)
+    headers = merge_headers(base, headers) if headers else base
+    timeouts = gw.registry.resilience.timeouts_of(target.provider)
+    pool = gw.proxied.get(target.connection_id, gw.upstream) if gw.proxied else gw.upstream
     try:
-        if limit is None:
-            resp = await gw.upstream.request("POST", url, headers, body)
-        else:
-            async with asyncio.timeout(limit):
-                resp = await gw.upstream.request("POST", url, headers, body)
+        resp = await pool.request(method, url, headers, body, timeouts)
     except UPSTREAM_ERRORS as exc:
         raise map_exception(exc, target.provider) from None
     if resp.status >= 400:
+        if resp.status == 401 and target.oauth:  # revoked early: refresh before its next use
+            gw.tokens.invalidate(target.connection_id)
         raw = await read_all(resp, target)
-        err = FORMATS[target.spec.format].decode_error(resp.status, raw, target.provider)
+        err = (decode_error or FORMATS[target.spec.format].decode_error)(resp.status, raw, target.provider)
         err.retry_after = retry_after(resp.headers.get("retry-after"), time.time())
         raise err
     return resp
+
+
+def merge_headers(base: dict[str, str], forwarded: dict[str, str]) -> dict[str, str]:
+    """The target's headers with the client's forwarded ones over them; ``anthropic-beta``
+    lists are joined, so a row's own beta (an OAuth row's ``oauth-…``) survives the client's."""
+    merged = {**base, **forwarded}
+    row_beta, client_beta = base.get("anthropic-beta"), forwarded.get("anthropic-beta")
+    if row_beta and client_beta:
+        betas = [b.strip() for b in client_beta.split(",") if b.strip()]
+        merged["anthropic-beta"] = ",".join([*betas, *(b for b in row_beta.split(",") if b not in betas)])
+    return merged
 
 
 async def guarded(receive: Any, ctx: RequestContext, work: Coroutine[Any, Any, None]) -> None:

@@ -29,6 +29,7 @@ import msgspec
 
 from omniroute.context import RequestContext
 from omniroute.errors import ErrorKind, GatewayError
+from omniroute.formats.usage import strip_usage_chunks
 from omniroute.routing.targets import Target
 from omniroute.upstream import UPSTREAM_ERRORS, H1Response, map_exception
 
@@ -153,6 +154,16 @@ class _Probe(msgspec.Struct):
 _probe = msgspec.json.Decoder(_Probe | list | str | int | float | bool | None)
 
 
+def is_json(body: bytes) -> bool:
+    """Whether ``body`` is one JSON value (objects are skipped over, not built: cheap on a
+    large answer)."""
+    try:
+        _probe.decode(body)
+    except msgspec.DecodeError:
+        return False
+    return True
+
+
 async def relay_json(send: Any, body: bytes, ctx: RequestContext) -> None:
     """Non-streaming pass-through of the primed body."""
     await send(start(ctx, JSON_HEADERS))
@@ -193,10 +204,12 @@ async def relay_stream(send: Any, first: bytes, resp: H1Response, target: Target
     """Streaming pass-through: forward whole frames (SSE events, NDJSON lines) as they arrive,
     starting with the primed ``first`` bytes. A client that leaves or a deadline that passes
     cancels this task (``pipeline``); the upstream is closed here."""
-    framing, ends, captured = fmt.FRAMING, STREAM_END[fmt.NAME], ctx.captured
+    framing, ends, captured, strip = fmt.FRAMING, STREAM_END[fmt.NAME], ctx.captured, ctx.usage_injected
     await send(start(ctx, STREAM_HEADERS[framing]))
     tail, last = _split(b"", first, framing)
     try:
+        if strip:
+            last = strip_usage_chunks(last)
         if last:
             ctx.first_byte = time.perf_counter()
             await send({"type": "http.response.body", "body": last, "more_body": True})
@@ -204,6 +217,8 @@ async def relay_stream(send: Any, first: bytes, resp: H1Response, target: Target
             if captured is not None:
                 captured.append(chunk)
             tail, out = _split(tail, chunk, framing)
+            if strip and b"[]" in out:  # the usage chunk's empty choices (cheap test first)
+                out = strip_usage_chunks(out)
             if out:
                 last = out
                 if not ctx.first_byte:
@@ -214,7 +229,7 @@ async def relay_stream(send: Any, first: bytes, resp: H1Response, target: Target
         end = body[_last_boundary(body, framing) :] + tail  # the final frame, however long
         if ends is not None and not any(marker in end for marker in ends):
             raise GatewayError(ErrorKind.UPSTREAM_PROTOCOL, "upstream stream ended before it was complete")
-        await send({"type": "http.response.body", "body": tail})
+        await send({"type": "http.response.body", "body": strip_usage_chunks(tail) if strip else tail})
     except (*UPSTREAM_ERRORS, GatewayError) as exc:
         err = exc if isinstance(exc, GatewayError) else map_exception(exc, target.provider)
         ctx.error = err

@@ -2,8 +2,10 @@
 
 Each top-level part of ``omniroute`` has a layer; a module may import its own layer and the
 ones below, never one above. ``store`` (and the coming ``cache`` and ``telemetry``) depend
-only on ``errors``, ``canonical`` and themselves. Imports under ``if TYPE_CHECKING:`` count
-too: an annotation that points up the order is a dependency all the same.
+only on ``errors``, ``canonical`` and themselves (``usage`` is the glue between the
+pipeline and ``telemetry``); ``dashboard`` (static files) on nothing. Imports under
+``if TYPE_CHECKING:`` count too: an annotation that points up the order is a dependency all the
+same.
 """
 
 from __future__ import annotations
@@ -19,9 +21,9 @@ PACKAGE = Path(__file__).resolve().parent.parent / "omniroute"
 LAYERS: tuple[frozenset[str], ...] = (
     frozenset({"errors", "config", "canonical", "__init__"}),
     frozenset({"formats"}),
-    frozenset({"providers", "upstream", "store", "cache", "telemetry"}),
-    frozenset({"routing", "hooks", "context", "relay", "translate", "pipeline", "gateway", "access_log", "inputs",
-               "provision", "caching", "progress", "answers"}),
+    frozenset({"providers", "upstream", "media", "store", "cache", "telemetry", "dashboard"}),
+    frozenset({"routing", "oauth", "hooks", "context", "relay", "translate", "pipeline", "media_pipeline", "gateway",
+               "access_log", "inputs", "provision", "settings", "evals", "usage", "caching", "progress", "answers"}),
     frozenset({"server"}),
     frozenset({"app"}),
     frozenset({"cli", "__main__"}),
@@ -29,6 +31,7 @@ LAYERS: tuple[frozenset[str], ...] = (
 LAYER = {part: rank for rank, parts in enumerate(LAYERS) for part in parts}
 #: parts that may import only these (besides themselves)
 SELF_CONTAINED = {part: frozenset({"errors", "canonical"}) for part in ("store", "cache", "telemetry")}
+SELF_CONTAINED["dashboard"] = frozenset()  # static files and the table that serves them
 
 
 def part_of(module: Path) -> str:

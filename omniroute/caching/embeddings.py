@@ -58,7 +58,8 @@ class RemoteEmbedder:
     async def _ask(self, target: Any, model: str, text: str) -> Any:
         body = _encode({"model": model, "input": text})
         try:
-            resp = await self.gw.upstream.request("POST", target.url("/embeddings"), target.headers, body)
+            resp = await self.gw.pool_for(target.connection_id).request("POST", target.url("/embeddings"),
+                                                                        target.headers, body)
             raw = await resp.read()
         except UPSTREAM_ERRORS as exc:
             raise map_exception(exc, target.provider) from None

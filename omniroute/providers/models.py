@@ -121,7 +121,7 @@ def model_info(model: str) -> ModelInfo | None:
 
 
 _TYPE_WORDS = (
-    ("embedding", ("embed",)),
+    ("embedding", ("embed", "bge-", "/bge", "minilm", "/e5-", "multilingual-e5")),
     ("image", ("dall-e", "gpt-image", "flux", "imagen", "-image", "stable-diffusion")),
     ("audio", ("whisper", "transcribe", "nova-", "tts", "universal")),
 )

@@ -22,6 +22,8 @@ every prompt token, cached ones included)::
         + cache_write × cacheWrite + output × output          (all ÷ 1,000,000)
 
 ``cachedInput`` defaults to ``input`` and ``cacheWrite`` to ``input`` when a price lacks them.
+Media answers add their units (``RequestContext.units``): ``images × perImage`` and
+``audioSeconds / 60 × perMinute``; embeddings are priced by their input tokens.
 An unpriced model costs 0 and says so (``price_of`` returns ``None``).
 """
 
@@ -37,14 +39,20 @@ from omniroute.errors import ErrorKind, GatewayError
 
 
 class Price(msgspec.Struct, frozen=True, omit_defaults=True, rename="camel"):
-    input: float
-    output: float
+    input: float = 0.0
+    output: float = 0.0
     cached_input: float | None = None
     cache_write: float | None = None
+    per_image: float | None = None  # USD per generated image
+    per_minute: float | None = None  # USD per minute of transcribed audio
 
 
 def _p(input: float, output: float, cached: float | None = None, write: float | None = None) -> Price:
     return Price(input, output, cached, write)
+
+
+def _unit(per_image: float | None = None, per_minute: float | None = None) -> Price:
+    return Price(per_image=per_image, per_minute=per_minute)
 
 
 PRICES: dict[str, Price] = {
@@ -76,6 +84,18 @@ PRICES: dict[str, Price] = {
     "gemini-2.5-flash": _p(0.30, 2.50, 0.075),
     "gemini-2.5-flash-lite": _p(0.10, 0.40, 0.025),
     "gemini-2.0-flash": _p(0.10, 0.40, 0.025),
+    # Embeddings (input tokens only)
+    "text-embedding-ada-002": _p(0.10, 0.0),
+    "mistral-embed": _p(0.10, 0.0),
+    "gemini-embedding-001": _p(0.15, 0.0),
+    # Images (per image: DALL-E at 1024x1024, standard quality) and transcription (per minute)
+    "dall-e-3": _unit(per_image=0.04),
+    "dall-e-2": _unit(per_image=0.02),
+    "grok-2-image-1212": _unit(per_image=0.07),
+    "whisper-1": _unit(per_minute=0.006),
+    "gpt-4o-transcribe": _unit(per_minute=0.006),
+    "gpt-4o-mini-transcribe": _unit(per_minute=0.003),
+    "nova-3": _unit(per_minute=0.0043),
     # DeepSeek, xAI, Mistral, Groq, Perplexity
     "deepseek-chat": _p(0.28, 0.42, 0.028),
     "deepseek-reasoner": _p(0.28, 0.42, 0.028),
@@ -112,16 +132,23 @@ class Pricing:
         return {key: msgspec.to_builtins(price) for key, price in sorted(merged.items())}
 
 
-def cost(price: Price | None, usage: Usage | None) -> float:
-    """USD for ``usage`` at ``price`` (0 when either is unknown)."""
-    if price is None or usage is None:
+def cost(price: Price | None, usage: Usage | None, units: dict[str, float] | None = None) -> float:
+    """USD for ``usage`` at ``price`` (0 when either is unknown), plus the media ``units``
+    (``RequestContext.units``): ``images`` × ``perImage``, ``audioSeconds`` / 60 × ``perMinute``."""
+    if price is None:
         return 0.0
+    extra = 0.0
+    if units:
+        extra = units.get("images", 0) * (price.per_image or 0.0) + units.get("audioSeconds", 0) / 60 * (
+            price.per_minute or 0.0)
+    if usage is None:
+        return extra
     cached, written = usage.cached_tokens, usage.cache_creation_tokens
     fresh = max(usage.input_tokens - cached - written, 0)
     cached_price = price.cached_input if price.cached_input is not None else price.input
     write_price = price.cache_write if price.cache_write is not None else price.input
     total = fresh * price.input + cached * cached_price + written * write_price + usage.output_tokens * price.output
-    return total / 1_000_000
+    return total / 1_000_000 + extra
 
 
 def estimate(price: Price | None, input_tokens: int, output_tokens: int) -> float | None:
@@ -143,7 +170,12 @@ def validate_edits(edits: Any) -> dict[str, dict[str, float]]:
             price = msgspec.convert(value, Price)
         except msgspec.ValidationError as exc:
             raise GatewayError(ErrorKind.INVALID_REQUEST, f"pricing.{key}: {exc}", param=f"pricing.{key}") from None
-        if min(v for v in (price.input, price.output, price.cached_input, price.cache_write) if v is not None) < 0:
+        per_unit = price.per_image is not None or price.per_minute is not None
+        if not per_unit and not (isinstance(value, dict) and "input" in value and "output" in value):
+            raise GatewayError(ErrorKind.INVALID_REQUEST, f"pricing.{key}: needs 'input' and 'output' (USD per 1M "
+                               "tokens), or a media price ('perImage', 'perMinute')", param=f"pricing.{key}")
+        values = (price.input, price.output, price.cached_input, price.cache_write, price.per_image, price.per_minute)
+        if min(v for v in values if v is not None) < 0:
             raise GatewayError(ErrorKind.INVALID_REQUEST, f"pricing.{key}: prices must be >= 0",
                                param=f"pricing.{key}")
         out[key] = msgspec.to_builtins(price)

@@ -1,19 +1,11 @@
-"""Providers as data: one ``ProviderSpec`` row per upstream service.
+"""Providers as data: one ``ProviderSpec`` row per upstream service (``providers.row``).
 
-A row says where the service lives, which wire format it speaks, how it authenticates and
-which model-id prefixes route to it. Nothing outside this table switches on a provider name;
-the generic executor (``providers.executor``) reads rows.
-
-Auth styles:
-
-===============  ====================================================
-``bearer``       ``Authorization: Bearer <key>``
-``x-api-key``    ``x-api-key: <key>`` (+ the row's ``anthropic-version`` header)
-``goog-api-key`` ``x-goog-api-key: <key>`` (Gemini)
-``none``         no credential (Ollama, local servers)
-===============  ====================================================
-
-Paths are appended to the connection's base URL; Gemini's contain ``{model}``.
+A row says where the service lives, which wire format it speaks, how it authenticates,
+which model-id prefixes route to it and which media endpoints it offers. Nothing outside
+the row tables switches on a provider name; the pipeline reads rows. The rows are in
+``rows_openai`` (OpenAI-format services), ``rows_native`` (Anthropic, Gemini, Ollama,
+Responses, the audio services) and ``rows_subscriptions`` (accounts logged in with OAuth);
+docs/providers.md lists them all.
 
 Capabilities a row declares (decided once, read per request from the compiled route):
 
@@ -27,199 +19,55 @@ Capabilities a row declares (decided once, read per request from the compiled ro
 ``mid_conversation_system``  takes ``role: "system"`` inside ``messages`` (Anthropic's
                              ``mid-conversation-system`` beta); other Anthropic-format rows get
                              such messages folded into the user turn
+``embeddings``, ``images``,  the media endpoints (path + dialect, ``providers.row``), with the
+``audio``                    models of each kind the row knows
+``fields``                   connection fields the base URL's ``{placeholders}`` name
 ===========================  =================================================================
 """
 
 from __future__ import annotations
 
-from enum import StrEnum
+from omniroute.providers.row import (
+    AUDIO,
+    CHAT,
+    EMBEDDING,
+    IMAGE,
+    OPENAI_FAMILIES,
+    AuthStyle,
+    MediaPath,
+    ProviderSpec,
+)
+from omniroute.providers.rows_native import ANTHROPIC_VERSION
+from omniroute.providers.rows_native import ROWS as NATIVE_ROWS
+from omniroute.providers.rows_openai import ROWS as OPENAI_ROWS
+from omniroute.providers.rows_subscriptions import ROWS as SUBSCRIPTIONS
 
-import msgspec
-
-
-class AuthStyle(StrEnum):
-    BEARER = "bearer"
-    X_API_KEY = "x-api-key"
-    GOOG_API_KEY = "goog-api-key"
-    NONE = "none"
-
-
-class ProviderSpec(msgspec.Struct, frozen=True):
-    id: str
-    name: str
-    format: str  # a module name in omniroute.formats
-    base_url: str
-    auth: AuthStyle = AuthStyle.BEARER
-    prefixes: tuple[str, ...] = ()
-    chat_path: str = "/chat/completions"
-    stream_path: str | None = None  # when streaming uses another path (Gemini)
-    models_path: str | None = "/models"
-    count_tokens_path: str | None = None
-    headers: tuple[tuple[str, str], ...] = ()
-    models: tuple[str, ...] = ()
-    text_only: bool = False  # no image input
-    key_optional: bool = False  # self-hosted endpoints often take no key
-    families: tuple[str, ...] = ()  # model-id prefixes this provider owns (see the table)
-    cache_hints: bool = False  # takes cache_control hints
-    mid_conversation_system: bool = False  # takes role "system" inside messages
-
-
-def _openai_compatible(
-    id: str, name: str, base_url: str, *prefixes: str, models: tuple[str, ...] = (), text_only: bool = False,
-    families: tuple[str, ...] = (), cache_hints: bool = False,
-) -> ProviderSpec:
-    return ProviderSpec(id, name, "openai_chat", base_url, prefixes=(id, *prefixes), models=models, text_only=text_only,
-                        families=families, cache_hints=cache_hints)
-
-
-OPENAI_FAMILIES = ("gpt-", "o1", "o3", "o4", "chatgpt-", "codex-")
-
+__all__ = ["AUDIO", "BUILTIN", "CHAT", "EMBEDDING", "IMAGE", "NODE_KINDS", "OPENAI_FAMILIES", "SPECS", "SUBSCRIPTIONS",
+           "AuthStyle", "MediaPath", "ProviderSpec", "node_spec"]
 
 #: The built-in rows. Custom nodes (``/api/provider-nodes``) become rows at run time.
-BUILTIN: tuple[ProviderSpec, ...] = (
-    _openai_compatible(
-        "openai",
-        "OpenAI",
-        "https://api.openai.com/v1",
-        "oai",
-        models=("gpt-4o", "gpt-4o-mini", "gpt-4.1", "gpt-4.1-mini", "o3", "o4-mini", "gpt-5", "gpt-5-mini"),
-        families=OPENAI_FAMILIES,
-    ),
-    _openai_compatible(
-        "openrouter",
-        "OpenRouter",
-        "https://openrouter.ai/api/v1",
-        "or",
-        models=("openai/gpt-4o-mini", "anthropic/claude-sonnet-4", "google/gemini-2.5-flash"),
-        cache_hints=True,  # passed on to Anthropic and Gemini models
-    ),
-    _openai_compatible(
-        "groq",
-        "Groq",
-        "https://api.groq.com/openai/v1",
-        models=("llama-3.3-70b-versatile", "llama-3.1-8b-instant"),
-    ),
-    _openai_compatible(
-        "mistral",
-        "Mistral",
-        "https://api.mistral.ai/v1",
-        models=("mistral-large-latest", "mistral-small-latest", "codestral-latest", "mistral-embed"),
-        families=("mistral-", "codestral-", "magistral-", "ministral-", "devstral-", "pixtral-", "open-mistral-"),
-    ),
-    _openai_compatible(
-        "together",
-        "Together AI",
-        "https://api.together.xyz/v1",
-        models=("meta-llama/Llama-3.3-70B-Instruct-Turbo", "deepseek-ai/DeepSeek-V3"),
-    ),
-    _openai_compatible(
-        "fireworks",
-        "Fireworks AI",
-        "https://api.fireworks.ai/inference/v1",
-        models=("accounts/fireworks/models/llama-v3p3-70b-instruct",),
-    ),
-    _openai_compatible(
-        "nebius",
-        "Nebius AI Studio",
-        "https://api.studio.nebius.com/v1",
-        models=("meta-llama/Meta-Llama-3.1-70B-Instruct", "Qwen/Qwen3-Embedding-8B"),
-    ),
-    _openai_compatible(
-        "deepseek", "DeepSeek", "https://api.deepseek.com/v1", models=("deepseek-chat", "deepseek-reasoner"),
-        text_only=True, families=("deepseek-",),
-    ),
-    _openai_compatible("xai", "xAI", "https://api.x.ai/v1", "grok", models=("grok-4", "grok-3-mini"),
-                       families=("grok-",)),
-    _openai_compatible(
-        "nvidia",
-        "NVIDIA NIM",
-        "https://integrate.api.nvidia.com/v1",
-        "nim",
-        models=("meta/llama-3.3-70b-instruct",),
-    ),
-    _openai_compatible(
-        "cerebras", "Cerebras", "https://api.cerebras.ai/v1", models=("llama-3.3-70b", "qwen-3-32b"), text_only=True
-    ),
-    _openai_compatible("perplexity", "Perplexity", "https://api.perplexity.ai", "pplx", models=("sonar", "sonar-pro"),
-                       families=("sonar",)),
-    ProviderSpec(
-        "openai-compatible", "OpenAI-compatible", "openai_chat", "http://127.0.0.1:8000/v1",
-        prefixes=("openai-compatible", "compat"), key_optional=True,
-    ),
-    ProviderSpec(
-        "anthropic",
-        "Anthropic",
-        "anthropic",
-        "https://api.anthropic.com/v1",
-        auth=AuthStyle.X_API_KEY,
-        prefixes=("anthropic", "claude"),
-        chat_path="/messages",
-        count_tokens_path="/messages/count_tokens",
-        headers=(("anthropic-version", "2023-06-01"),),
-        models=("claude-opus-4-1", "claude-sonnet-4-5", "claude-haiku-4-5"),
-        families=("claude-",),
-        cache_hints=True,
-        mid_conversation_system=True,
-    ),
-    ProviderSpec(
-        "gemini",
-        "Google Gemini",
-        "gemini",
-        "https://generativelanguage.googleapis.com/v1beta",
-        auth=AuthStyle.GOOG_API_KEY,
-        prefixes=("gemini", "google"),
-        chat_path="/models/{model}:generateContent",
-        stream_path="/models/{model}:streamGenerateContent?alt=sse",
-        models=("gemini-2.5-pro", "gemini-2.5-flash", "gemini-2.5-flash-lite"),
-        families=("gemini-",),
-    ),
-    ProviderSpec(
-        "ollama",
-        "Ollama",
-        "ollama",
-        "http://127.0.0.1:11434",
-        auth=AuthStyle.NONE,
-        prefixes=("ollama",),  # docs/providers.md; without one the row could not be routed to
-        chat_path="/api/chat",
-        models_path="/api/tags",
-    ),
-    ProviderSpec(
-        "openai-responses",
-        "OpenAI (Responses API)",
-        "openai_responses",
-        "https://api.openai.com/v1",
-        prefixes=("openai-responses", "responses"),
-        chat_path="/responses",
-        models=("gpt-5", "gpt-5-mini", "o3", "o4-mini", "gpt-4.1"),
-        families=OPENAI_FAMILIES,
-    ),
-)
+BUILTIN: tuple[ProviderSpec, ...] = (*OPENAI_ROWS, *NATIVE_ROWS)
 
-SPECS: dict[str, ProviderSpec] = {spec.id: spec for spec in BUILTIN}
+SPECS: dict[str, ProviderSpec] = {spec.id: spec for spec in (*BUILTIN, *SUBSCRIPTIONS)}
 
 #: custom node ``type``/``api_type`` -> (format, chat path, auth, extra headers)
 NODE_KINDS: dict[tuple[str, str], tuple[str, str, AuthStyle, tuple[tuple[str, str], ...]]] = {
     ("openai-compatible", "chat"): ("openai_chat", "/chat/completions", AuthStyle.BEARER, ()),
     ("openai-compatible", "responses"): ("openai_responses", "/responses", AuthStyle.BEARER, ()),
-    ("anthropic-compatible", "chat"): (
-        "anthropic",
-        "/messages",
-        AuthStyle.X_API_KEY,
-        (("anthropic-version", "2023-06-01"),),
-    ),
-    ("anthropic-compatible", "messages"): (
-        "anthropic",
-        "/messages",
-        AuthStyle.X_API_KEY,
-        (("anthropic-version", "2023-06-01"),),
-    ),
+    ("anthropic-compatible", "chat"): ("anthropic", "/messages", AuthStyle.X_API_KEY, ANTHROPIC_VERSION),
+    ("anthropic-compatible", "messages"): ("anthropic", "/messages", AuthStyle.X_API_KEY, ANTHROPIC_VERSION),
 }
+
+_OPENAI_MEDIA = {"embeddings": MediaPath("/embeddings"), "images": MediaPath("/images/generations"),
+                 "audio": MediaPath("/audio/transcriptions")}
 
 
 def node_spec(node_id: str, name: str, prefix: str, base_url: str, kind: tuple[str, str]) -> ProviderSpec:
-    """The row for a user-defined provider node."""
+    """The row for a user-defined provider node (an OpenAI-compatible one offers the OpenAI
+    media endpoints too: vLLM, LocalAI and the like serve them at the same root)."""
     fmt, path, auth, headers = NODE_KINDS[kind]
+    media = _OPENAI_MEDIA if kind[0] == "openai-compatible" else {}
     return ProviderSpec(
         node_id, name, fmt, base_url, auth=auth, prefixes=(prefix,), chat_path=path, headers=headers, key_optional=True,
-        cache_hints=fmt == "anthropic",
+        cache_hints=fmt == "anthropic", **media,  # type: ignore[arg-type]
     )

@@ -28,7 +28,8 @@ success                              clears the account's backoff and failures, 
 404, context length, other 4xx       nothing (the request, not the account, was at fault)
 ===================================  =========================================================
 
-An account is skipped while it is ``cooling``, ``auth_failed`` or its (or its provider's)
+An account is skipped while it is ``cooling``, ``auth_failed``, ``expired`` (a subscription
+account whose tokens can no longer be refreshed: ``oauth.tokens``) or its (or its provider's)
 breaker is ``circuit_open``; ``blocked`` says which, and until when.
 """
 
@@ -67,7 +68,7 @@ _BREAKER_STATUSES = frozenset({408, 500, 502, 503, 504, 529})
 
 
 class Blocked(NamedTuple):
-    state: str  # cooling | auth_failed | circuit_open
+    state: str  # cooling | auth_failed | expired | circuit_open
     until: float  # when it may be tried again (0: not by itself)
 
 
@@ -127,6 +128,8 @@ class Health:
         """Why ``target`` may not be tried now (``None``: it may). Past an open breaker's
         time, the caller about to try it claims the half-open probe; a view that only
         reports (``claim=False``) leaves it to a request."""
+        if target.expired:
+            return Blocked("expired", 0.0)
         account = self.states.get("c:" + target.connection_id)
         if account is not None:
             if account.auth_failed and account.auth_failed == target.key_print:

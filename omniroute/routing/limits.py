@@ -50,7 +50,7 @@ class RateLimits(Hook):
         self.runtime = runtime
         limits = registry.rate_limit
         self.global_limits = (int(limits.get("rpm", 0)), int(limits.get("tpm", 0)))
-        self.needs_answer = bool(self.global_limits[1] or any(k.tpm for k in registry.keys.values())
+        self.needs_usage = bool(self.global_limits[1] or any(k.tpm for k in registry.keys.values())
                                  or _account_tpm(registry))
 
     @staticmethod
@@ -111,18 +111,26 @@ class Budgets(Hook):
     """A key's spend per period."""
 
     name = "budgets"
-    needs_answer = True
+    needs_usage = True
 
     def __init__(self, registry: Registry, runtime: Runtime) -> None:
         self.registry = registry
         self.runtime = runtime
+        self.periods: dict[str, tuple[float, float]] = {}  # name → the current (start, end)
+
+    def current(self, name: str, now: float) -> tuple[float, float]:
+        """``period(name, now)``, computed once per period rather than per request."""
+        held = self.periods.get(name)
+        if held is None or not held[0] <= now < held[1]:
+            held = self.periods[name] = period(name, now)
+        return held
 
     async def pre(self, ctx: RequestContext) -> None:
         key = ctx.key
         budget = self.registry.budgets.get(key.id) if key is not None else None
         if budget is None:
             return None
-        start, ends = period(budget.period, time.time())
+        start, ends = self.current(budget.period, time.time())
         spent = self.runtime.spent(spend_key(budget, start))
         if spent >= budget.limit:
             raise GatewayError(ErrorKind.PERMISSION, f"budget of ${budget.limit:g} per {budget.period} period "
@@ -135,9 +143,9 @@ class Budgets(Hook):
         budget = self.registry.budgets.get(key.id) if key is not None else None
         if budget is None or ctx.served is None or ctx.answered_by is not None:
             return
-        usd = cost(self.registry.pricing.price_of(ctx.served.provider, ctx.attempts[-1].model), ctx.usage)
+        usd = cost(self.registry.pricing.price_of(ctx.served.provider, ctx.attempts[-1].model), ctx.usage, ctx.units)
         if usd:
-            self.runtime.spend(spend_key(budget, period(budget.period, ctx_time(ctx))[0]), usd)
+            self.runtime.spend(spend_key(budget, self.current(budget.period, ctx_time(ctx))[0]), usd)
 
 
 def ctx_time(ctx: RequestContext) -> float:

@@ -12,7 +12,9 @@ Resolution order for a model id ``m`` (docs/routing.md):
 3. ``prefix/rest`` with a known provider id or row prefix (``openai/``, ``oai/``, a custom
    node's prefix; the first ``/`` splits, so ``nvidia/openai/gpt-oss-120b`` is NVIDIA's
    ``openai/gpt-oss-120b``) → that provider's enabled connections, upstream model ``rest``.
-   A known provider without a connection is a 400 naming it.
+   A known provider without a connection is a 400 naming it — unless a connected provider
+   lists the whole id (NVIDIA's ``meta/llama-3.3-70b-instruct`` while the ``meta`` row has no
+   connection): then step 4 takes it.
 4. ``m`` is a model exactly one connected provider lists (row catalogue, the connection's
    ``models``, custom models) → that provider, model unchanged. Several → 400 listing them.
 5. ``m`` starts with a model family a connected provider's row claims (``claude-`` →
@@ -32,7 +34,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from omniroute.errors import ErrorKind, GatewayError
-from omniroute.providers.models import ModelInfo, model_info
+from omniroute.providers.models import ModelInfo, model_info, model_type
 from omniroute.providers.pricing import Pricing
 from omniroute.providers.specs import NODE_KINDS, SPECS, ProviderSpec, node_spec
 from omniroute.routing.resilience import Resilience
@@ -126,7 +128,9 @@ class Registry:
                 specs[node.id] = node_spec(node.id, node.name, node.prefix, node.base_url, kind)
         self.specs = specs
         self.prefixes = {p: spec.id for spec in specs.values() for p in (spec.id, *spec.prefixes)}
-        conns = sorted(store.scan("connections"), key=lambda c: (c.priority, c.created_at))
+        # a connection without the key its row needs (one that came by sync or import) is not routed
+        conns = sorted((c for c in store.scan("connections") if c.api_key or c.provider not in specs
+                        or not specs[c.provider].needs_key), key=lambda c: (c.priority, c.created_at))
         self.connections: dict[str, Connection] = {c.id: c for c in conns}
         by_provider: dict[str, list[Target]] = {}
         for conn in conns:
@@ -134,6 +138,7 @@ class Registry:
                 by_provider.setdefault(conn.provider, []).append(compile_target(conn, specs[conn.provider]))
         self.targets = {pid: tuple(ts) for pid, ts in by_provider.items()}
         self.custom = list(store.scan("models"))
+        self.custom_types = {(m.provider, m.model): m.type for m in self.custom}
         self.catalog, self.listed = self._build_catalog(conns)
         self.families = [(f, spec.id) for spec in {t[0].spec.id: t[0].spec for t in self.targets.values()}.values()
                          for f in spec.families]
@@ -151,6 +156,8 @@ class Registry:
         self.pricing = Pricing(store.setting("pricing"))
         self.resilience = Resilience(store.setting("resilience"), *self.timeouts)
         self._routes: dict[str, Route] = {}
+        #: (requested model, key id) → its route with the key's policies applied (pipeline.resolve)
+        self.restricted: dict[tuple[str, str | None], Route] = {}
 
     @property
     def key_features(self) -> bool:
@@ -169,7 +176,7 @@ class Registry:
             spec = self.specs.get(conn.provider)
             if spec is None or not conn.enabled:
                 continue
-            for model in (*conn.models, *spec.models, *custom.get(spec.id, ())):
+            for model in (*conn.models, *spec.all_models, *custom.get(spec.id, ())):
                 listed.setdefault(f"{spec.prefixes[0]}/{model}" if spec.prefixes else model, spec.id)
                 owners = catalog.setdefault(model, [])
                 if all(pid != spec.id for pid, _m in owners):
@@ -228,9 +235,9 @@ class Registry:
     def _leg(self, wanted: str) -> Leg:
         prefix, sep, rest = wanted.partition("/")
         provider = self.prefixes.get(prefix) if sep else None
-        if provider is not None and rest:
-            return self._provider_leg(provider, rest)
         owners = self.catalog.get(wanted)
+        if provider is not None and rest and (provider in self.targets or not owners):
+            return self._provider_leg(provider, rest)
         if owners:
             if len(owners) > 1:
                 choices = ", ".join(f"{self._prefix(pid)}/{m}" for pid, m in owners)
@@ -263,12 +270,42 @@ class Registry:
         spec = self.specs[provider]
         return spec.prefixes[0] if spec.prefixes else provider
 
+    def kind_of(self, provider: str, model: str) -> str | None:
+        """``chat``, ``embedding``, ``image`` or ``audio`` for ``model`` at ``provider``: an
+        operator's custom model type, else the row's lists, else the model catalogue (a
+        known chat model), else the id's words when they name a media kind
+        (``providers.models.model_type``); ``None``: nothing says (the upstream decides)."""
+        kind = self.custom_types.get((provider, model))
+        spec = self.specs.get(provider)
+        if kind is None and spec is not None:
+            kind = spec.kind_of(model)
+        if kind is None and model_info(model) is not None:
+            kind = "chat"
+        if kind is None:
+            kind = model_type(model)
+            return None if kind == "chat" else kind
+        return kind
+
     # -- listings -------------------------------------------------------------------------
+    def models_of_kind(self, kind: str) -> list[tuple[str, str]]:
+        """(``prefix/model``, provider) of every connected provider's models of ``kind``."""
+        out = []
+        for model_id, provider in self.listed:
+            model = model_id.partition("/")[2] if "/" in model_id and self.prefixes.get(
+                model_id.partition("/")[0]) == provider else model_id
+            if (self.kind_of(provider, model) or "chat") == kind:
+                out.append((model_id, provider))
+        return out
+
     def model_ids(self) -> list[tuple[str, str]]:
         """(model id, owner) for GET /v1/models: every connected provider's models, aliases
         and combos."""
         return [*self.listed, *((alias, "alias") for alias in self.aliases),
                 *((name, "combo") for name in self.combos)]
+
+    def remember_restricted(self, key: tuple[str, str | None], route: Route) -> None:
+        if len(self.restricted) < _ROUTE_CACHE:
+            self.restricted[key] = route
 
     def policies_for(self, key_id: str | None) -> list[Policy]:
         return [p for p in self.policies if not p.key_ids or (key_id is not None and key_id in p.key_ids)]

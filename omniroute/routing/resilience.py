@@ -35,6 +35,7 @@ from typing import Any
 import msgspec
 
 from omniroute.errors import ErrorKind, GatewayError
+from omniroute.upstream import Timeouts
 
 
 class Profile(msgspec.Struct, frozen=True, rename="camel"):
@@ -66,12 +67,16 @@ def base_profile(name: str, connect: float, first_byte: float, idle: float) -> P
     return Profile(5, 60, 30, 2, 120, connect, first_byte, idle, 600)
 
 
-def overrides(values: Any, path: str) -> dict[str, float]:
-    """Validated overrides: known camelCase fields with positive numbers."""
+def overrides(values: Any, path: str, provider: bool = False) -> dict[str, float]:
+    """Validated overrides: known camelCase fields with positive numbers. A provider's may not
+    set ``requestTimeoutS``: the deadline bounds a request across every provider it tries."""
     if not isinstance(values, dict):
         raise GatewayError(ErrorKind.INVALID_REQUEST, f"{path} must be an object", param=path)
     out = {}
     for key, value in values.items():
+        if provider and key == "requestTimeoutS":
+            raise GatewayError(ErrorKind.INVALID_REQUEST, f"{path}.requestTimeoutS: the deadline is global (it "
+                               "spans every provider a request tries); set it in settings", param=f"{path}.{key}")
         if key not in FIELDS:
             raise GatewayError(ErrorKind.INVALID_REQUEST, f"{path}.{key}: unknown setting; known: {sorted(FIELDS)}",
                                param=f"{path}.{key}")
@@ -94,9 +99,22 @@ class Resilience:
             provider: msgspec.structs.replace(self.default, **_snake(values))
             for provider, values in doc.get("providers", {}).items()
         }
+        server = (connect, first_byte, idle)
+        self.timeouts = {name: _timeouts(p, server) for name, p in self.providers.items()}
+        self.default_timeouts = _timeouts(self.default, server)
 
     def of(self, provider: str) -> Profile:
         return self.providers.get(provider, self.default)
+
+    def timeouts_of(self, provider: str) -> Timeouts | None:
+        """The upstream timeouts of ``provider``'s profile; ``None`` when they are the server's
+        own (the pool's defaults: nothing to pass per request)."""
+        return self.timeouts.get(provider, self.default_timeouts)
+
+
+def _timeouts(profile: Profile, server: tuple[float, float, float]) -> Timeouts | None:
+    mine = (profile.connect_timeout_s, profile.first_byte_timeout_s, profile.idle_timeout_s)
+    return None if mine == server else Timeouts(*mine)
 
 
 def _snake(values: dict[str, Any]) -> dict[str, Any]:

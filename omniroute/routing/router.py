@@ -143,10 +143,16 @@ class Router:
 
     @staticmethod
     def unavailable(skipped: list[tuple[Target, Blocked]], now: float) -> GatewayError:
-        """The 503 for a request none of whose accounts could be tried (``Retry-After`` set)."""
+        """The 503 for a request none of whose accounts could be tried: ``Retry-After`` is the
+        earliest time one comes back by itself; accounts that only an operator can bring back
+        (``auth_failed``) give none."""
         untils = [b.until for _t, b in skipped if b.until > now]
-        wait = max(1, math.ceil(min(untils) - now)) if untils else 60
         states = ", ".join(sorted({f"{t.connection_name or t.connection_id} {b.state}" for t, b in skipped}))
+        if not untils:
+            return GatewayError(ErrorKind.OVERLOADED, f"no account can take this request ({states}): fix or test "
+                                "the accounts (POST /api/providers/{id}/test)", status=503,
+                                code="no_available_account")
+        wait = max(1, math.ceil(min(untils) - now))
         err = GatewayError(ErrorKind.OVERLOADED, f"no account can take this request now ({states}); "
                            f"retry in {wait} s", status=503, code="no_available_account")
         err.retry_after = float(wait)

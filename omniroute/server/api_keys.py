@@ -104,10 +104,21 @@ async def set_alias(gw: Gateway, req: HttpRequest, send: Any) -> None:
     data = parse(await req.read_json(gw.settings.max_body_bytes), AliasInput)
     require(bool(data.alias.strip()) and "/" not in data.alias, "alias", "must be a non-empty name without '/'")
     require(bool(data.model.strip()), "model", "must not be empty")
+    require(data.model != data.alias, "model", "must differ from the alias")
+    _check_target(gw, data.model)
     held = gw.store.get("aliases", data.alias)
     made = held.created_at if held is not None else time.time()  # re-pointing keeps its place
     gw.store.put("aliases", data.alias, Alias(data.alias, data.model, made))
     await send_json(send, 201, {"alias": data.alias, "model": data.model})
+
+
+def _check_target(gw: Gateway, model: str) -> None:
+    """400 unless ``model`` routes now, or will once its provider is connected."""
+    try:
+        gw.registry.resolve(model)
+    except GatewayError as err:
+        if err.code != "provider_not_connected":
+            raise GatewayError(ErrorKind.INVALID_REQUEST, f"alias target: {err.message}", param="model") from None
 
 
 async def delete_alias(gw: Gateway, req: HttpRequest, send: Any) -> None:

@@ -39,8 +39,10 @@ def present(conn: Connection) -> dict[str, Any]:
         "passthroughModels": conn.passthrough_models,
         "rpm": conn.rpm,
         "tpm": conn.tpm,
+        "fields": conn.fields,
         "source": conn.source,
         "createdAt": conn.created_at,
+        **({"oauth": conn.oauth, "expired": conn.expired} if conn.oauth else {}),
     }
 
 
@@ -75,21 +77,22 @@ async def update(gw: Gateway, req: HttpRequest, send: Any) -> None:
     patch = parse(await req.read_json(gw.settings.max_body_bytes), ConnectionPatch)
     changes = {k: v for k, v in msgspec.structs.asdict(patch).items() if v is not None}
     merged = ConnectionInput(**{**_input_fields(conn), **changes})
-    updated = build_connection(gw, merged, conn.id)
-    updated = msgspec.structs.replace(updated, created_at=conn.created_at, source=conn.source)
+    updated = connection_record(merged, gw.registry.specs, conn.id, oauth=conn.oauth)
+    updated = msgspec.structs.replace(updated, created_at=conn.created_at, source=conn.source, expired=conn.expired)
     gw.store.put("connections", conn.id, updated)
     await send_json(send, 200, present(updated))
 
 
 def _input_fields(conn: Connection) -> dict[str, Any]:
     names = ("provider", "name", "api_key", "base_url", "enabled", "priority", "models", "passthrough_models", "rpm",
-             "tpm")
+             "tpm", "fields")
     return {name: getattr(conn, name) for name in names}
 
 
 async def delete(gw: Gateway, req: HttpRequest, send: Any) -> None:
     conn = _get(gw, req.path_params["id"])
     gw.store.delete("connections", conn.id)
+    gw.store.delete("oauth", conn.id, bump=False)
     await send_json(send, 200, {"deleted": conn.id})
 
 
@@ -131,7 +134,8 @@ async def fetch_models(gw: Gateway, target: Target) -> tuple[int, bytes, float]:
     if not target.spec.models_path:
         raise GatewayError(ErrorKind.UNSUPPORTED, f"provider '{target.provider}' has no model-list endpoint")
     started = time.perf_counter()
-    headers = {k: v for k, v in target.headers.items() if k != "Content-Type"}
+    base = (await gw.tokens.credentials(target)).headers if target.oauth else target.headers
+    headers = {k: v for k, v in base.items() if k != "Content-Type"}
     try:
         async with asyncio.timeout(PROBE_TIMEOUT):
             async with gw.session.get(target.url(target.spec.models_path), headers=headers) as resp:

@@ -9,9 +9,10 @@ state             meaning
 ok                may be tried
 cooling           answered 429; skipped until ``coolingUntil``
 auth_failed       answered 401/403; skipped until its key changes or a test succeeds
+expired           a subscription account whose tokens cannot be refreshed: log in again
 circuit_open      its breaker (or its provider's) is open
 limited           at its own rpm/tpm in the current 60 s window
-disabled          switched off by the operator
+disabled          switched off by the operator, or without the API key its row needs
 ================  =========================================================================
 """
 
@@ -43,6 +44,8 @@ def account_state(gw: Gateway, conn: Connection, now: float) -> dict[str, Any]:
     state, reason = "ok", None
     if not conn.enabled or spec is None:
         state, reason = "disabled", "disabled by the operator" if conn.enabled is False else "provider removed"
+    elif spec.needs_key and not conn.api_key:  # came by sync or import without its key
+        state, reason = "disabled", f"no API key: set one with PUT /api/providers/{conn.id}"
     else:
         blocked = health.blocked(compile_target(conn, spec), now, gw.registry.resilience.of(conn.provider), claim=False)
         if blocked is not None:
@@ -132,7 +135,7 @@ async def put_resilience(gw: Gateway, req: HttpRequest, send: Any) -> None:
         merged = dict(doc.get("providers", {}))
         for provider, values in providers.items():
             require(provider in gw.registry.specs, f"providers.{provider}", "is not a known provider")
-            merged[provider] = {**merged.get(provider, {}), **overrides(values, f"providers.{provider}")}
+            merged[provider] = {**merged.get(provider, {}), **overrides(values, f"providers.{provider}", provider=True)}
         doc["providers"] = merged
     gw.store.put_setting("resilience", doc)
     gw.refresh()

@@ -25,6 +25,7 @@ from omniroute.routing.registry import MAX_DEPTH
 from omniroute.routing.router import ACCOUNT_STRATEGIES
 from omniroute.routing.strategies import Strategy
 from omniroute.server.http import HttpRequest, send_json
+from omniroute.settings.documents import check_cidrs
 from omniroute.store import Combo, ComboEntry, CustomModel, Policy
 
 MODEL_TYPES = ("chat", "embedding", "image", "audio")
@@ -162,6 +163,7 @@ async def update_combo(gw: Gateway, req: HttpRequest, send: Any) -> None:
 def _unused(gw: Gateway, combo: Combo, what: str) -> None:
     """400 when another combo names ``combo`` as a target (it would be left dangling)."""
     users = [c.name for c in gw.store.scan("combos") if any(e.model == combo.name for e in c.models)]
+    users += [f"alias '{a.alias}'" for a in gw.store.scan("aliases") if a.model == combo.name]
     if users:
         raise GatewayError(ErrorKind.INVALID_REQUEST, f"combo '{combo.name}' is a target of {', '.join(users)}: "
                            f"remove it there before you {what} it", param="id")
@@ -258,22 +260,38 @@ async def delete_policy(gw: Gateway, req: HttpRequest, send: Any) -> None:
     await send_json(send, 200, {"deleted": policy_id})
 
 
-# -- settings ----------------------------------------------------------------------------------
-GENERAL_DEFAULTS: dict[str, Any] = {"accountStrategy": "fill-first"}
+# -- settings ---------------------------------------------------------------------------------
+#: ``PUT /api/settings`` keys and their defaults; ``trustedProxies`` (CIDRs whose
+#: ``X-Forwarded-For`` / ``X-Forwarded-Proto`` are believed) is compiled by ``settings.access``
+GENERAL_DEFAULTS: dict[str, Any] = {"accountStrategy": "fill-first", "trustedProxies": []}
+#: shown by ``GET /api/settings``, set only at start-up (flag, environment or config file)
+READ_ONLY = ("host", "port", "workers", "dataDir", "requireApiKey", "shutdownGrace")
+
+
+def _general(gw: Gateway) -> dict[str, Any]:
+    s = gw.settings
+    shown = {"host": s.host, "port": s.port, "workers": s.worker_count, "dataDir": str(s.data_path),
+             "requireApiKey": s.require_api_key, "shutdownGrace": s.shutdown_grace}
+    return {**GENERAL_DEFAULTS, **gw.store.setting("general"), **shown}
 
 
 async def get_settings(gw: Gateway, req: HttpRequest, send: Any) -> None:
-    await send_json(send, 200, {**GENERAL_DEFAULTS, **gw.store.setting("general")})
+    await send_json(send, 200, _general(gw))
 
 
 async def put_settings(gw: Gateway, req: HttpRequest, send: Any) -> None:
     payload = await req.read_json(gw.settings.max_body_bytes)
     require(isinstance(payload, dict), "body", "must be a JSON object")
+    fixed = sorted(set(payload) & set(READ_ONLY))
+    require(not fixed, fixed[0] if fixed else "", "is read-only here: set it with its flag, environment variable "
+            "or [server] key (docs/configuration.md) and restart")
     unknown = set(payload) - set(GENERAL_DEFAULTS)
     require(not unknown, sorted(unknown)[0] if unknown else "", f"is not a setting; known: {sorted(GENERAL_DEFAULTS)}")
     if "accountStrategy" in payload:
         require(payload["accountStrategy"] in ACCOUNT_STRATEGIES, "accountStrategy",
                 f"must be one of {', '.join(ACCOUNT_STRATEGIES)}")
+    if "trustedProxies" in payload:
+        payload["trustedProxies"] = check_cidrs(payload["trustedProxies"], "trustedProxies")
     merged = {**gw.store.setting("general"), **payload}
     gw.store.put_setting("general", merged)
-    await send_json(send, 200, {**GENERAL_DEFAULTS, **merged})
+    await send_json(send, 200, _general(gw))

@@ -7,6 +7,7 @@ reading (chunked uploads). Response helpers send prebuilt header lists.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -107,6 +108,27 @@ class HttpRequest:
                 raise _too_large(limit)
             parts.append(chunk)
         return b"".join(parts)
+
+    async def stream_body(self, limit: int) -> AsyncIterator[bytes]:
+        """The body's pieces as they arrive, never more than ``limit`` bytes in all (413, from
+        ``Content-Length`` before reading and again while reading): uploads read this way
+        are never held whole."""
+        declared = self.headers.get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            raise _too_large(limit)
+        size = 0
+        while True:
+            message = await self.receive()
+            if message["type"] == "http.disconnect":
+                raise GatewayError(ErrorKind.INVALID_REQUEST, "client disconnected while sending the body")
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > limit:
+                raise _too_large(limit)
+            if chunk:
+                yield chunk
+            if not message.get("more_body", False):
+                return
 
     async def read_json(self, limit: int) -> Any:
         body = await self.read_body(limit)

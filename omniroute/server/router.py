@@ -18,7 +18,8 @@ Handler = Callable[..., Awaitable[None]]
 class Endpoint(msgspec.Struct, frozen=True):
     handler: Handler
     dialect: str = "openai_chat"
-    access: str = "client"  # "client" (API key when required), "management" (login) or "public"
+    access: str = "client"  # "client" (API key when required), "management" (login), "metrics" or "public"
+    pattern: str = ""  # the route it was added under (``Router.add`` sets it): the audit log's action
 
 
 class Router:
@@ -28,6 +29,7 @@ class Router:
         self.paths: set[str] = set()
 
     def add(self, method: str, pattern: str, endpoint: Endpoint) -> None:
+        endpoint = msgspec.structs.replace(endpoint, pattern=pattern)
         if "{" in pattern:
             self.patterns.append((method, tuple(pattern.strip("/").split("/")), endpoint))
         else:

@@ -3,15 +3,27 @@
 from __future__ import annotations
 
 from omniroute.server import (
+    api_backups,
     api_cache,
+    api_cli_tools,
+    api_evals,
     api_keys,
+    api_lifecycle,
     api_nodes,
+    api_oauth,
+    api_provider_catalog,
     api_providers,
     api_resilience,
     api_routing,
+    api_settings,
+    api_sync,
     api_system,
+    api_telemetry,
+    api_usage,
+    dashboard,
     v1,
     v1_formats,
+    v1_media,
 )
 from omniroute.server.router import Endpoint, Router
 
@@ -27,8 +39,12 @@ def build_router() -> Router:
     r.add("GET", "/v1/models", Endpoint(v1.list_models, OPENAI))
     r.add("GET", "/models", Endpoint(v1.list_models, OPENAI))
     r.add("POST", "/v1/providers/{provider}/chat/completions", Endpoint(v1.provider_chat_completions, OPENAI))
+    _add_media(r)
     _add_formats(r)
     _add_routing(r)
+    _add_accounts_and_backups(r)
+    _add_operations(r)
+    _add_usage(r)
 
     r.add("GET", "/api/monitoring/health", Endpoint(api_system.health, access=PUBLIC))
     r.add("POST", "/api/auth/login", Endpoint(api_system.login, access=PUBLIC))
@@ -43,6 +59,7 @@ def build_router() -> Router:
     r.add("POST", "/api/providers/{id}/test", Endpoint(api_providers.test, access=MANAGEMENT))
     r.add("GET", "/api/providers/{id}/models", Endpoint(api_providers.models, access=MANAGEMENT))
 
+    r.add("GET", "/api/provider-catalog", Endpoint(api_provider_catalog.catalog, access=MANAGEMENT))
     r.add("GET", "/api/provider-nodes", Endpoint(api_nodes.list_all, access=MANAGEMENT))
     r.add("POST", "/api/provider-nodes", Endpoint(api_nodes.create, access=MANAGEMENT))
     r.add("GET", "/api/provider-nodes/{id}", Endpoint(api_nodes.get_one, access=MANAGEMENT))
@@ -59,7 +76,29 @@ def build_router() -> Router:
     r.add("GET", "/api/models/alias", Endpoint(api_keys.list_aliases, access=MANAGEMENT))
     r.add("POST", "/api/models/alias", Endpoint(api_keys.set_alias, access=MANAGEMENT))
     r.add("DELETE", "/api/models/alias/{alias}", Endpoint(api_keys.delete_alias, access=MANAGEMENT))
+    _add_dashboard(r)
     return r
+
+
+def _add_dashboard(r: Router) -> None:
+    """The web dashboard: its handler applies the management API's access rule itself, so
+    that a page without a session is sent to the login page instead of answered with JSON."""
+    serve = Endpoint(dashboard.Dashboard().serve, access=PUBLIC)
+    r.add("GET", dashboard.ROOT, serve)
+    r.add("GET", dashboard.ROOT + "/", serve)
+    r.add("GET", dashboard.ROOT + "/{rest:path}", serve)
+
+
+def _add_media(r: Router) -> None:
+    m = v1_media
+    for prefix in ("/v1", ""):
+        r.add("POST", prefix + "/embeddings", Endpoint(m.embeddings, OPENAI))
+        r.add("GET", prefix + "/embeddings", Endpoint(m.list_embedding_models, OPENAI))
+        r.add("POST", prefix + "/images/generations", Endpoint(m.images, OPENAI))
+        r.add("GET", prefix + "/images/generations", Endpoint(m.list_image_models, OPENAI))
+        r.add("POST", prefix + "/audio/transcriptions", Endpoint(m.transcriptions, OPENAI))
+    r.add("POST", "/v1/providers/{provider}/embeddings", Endpoint(m.provider_embeddings, OPENAI))
+    r.add("POST", "/v1/providers/{provider}/images/generations", Endpoint(m.provider_images, OPENAI))
 
 
 def _add_formats(r: Router) -> None:
@@ -101,3 +140,60 @@ def _add_routing(r: Router) -> None:
         ("DELETE", "/api/usage/budget", res.delete_budget),
     ):
         r.add(method, path, Endpoint(handler, access=MANAGEMENT))
+
+
+def _add_accounts_and_backups(r: Router) -> None:
+    """Subscription logins, backups, export/import and cloud sync (``/api/cloud/*`` checks the
+    sync token itself: a login session does not open it)."""
+    b, s = api_backups, api_sync
+    for method, path, handler in (
+        ("GET", "/api/oauth/{provider}/{action}", api_oauth.handle),
+        ("POST", "/api/oauth/{provider}/{action}", api_oauth.handle),
+        ("GET", "/api/db-backups", b.list_backups), ("PUT", "/api/db-backups", b.create_backup),
+        ("POST", "/api/db-backups", b.restore_backup), ("GET", "/api/db-backups/export", b.export),
+        ("POST", "/api/db-backups/import", b.import_file), ("GET", "/api/db-backups/exportAll", b.export_all),
+        ("POST", "/api/sync/initialize", s.initialize), ("POST", "/api/sync/cloud", s.sync),
+    ):
+        r.add(method, path, Endpoint(handler, access=MANAGEMENT))
+    r.add("GET", "/api/cloud/bundle", Endpoint(s.get_bundle, access=PUBLIC))
+    r.add("PUT", "/api/cloud/bundle", Endpoint(s.put_bundle, access=PUBLIC))
+def _add_operations(r: Router) -> None:
+    """Settings, lifecycle, CLI tools and evals (docs/operations.md)."""
+    st, lc, ct, ev = api_settings, api_lifecycle, api_cli_tools, api_evals
+    r.add("GET", "/api/init", Endpoint(lc.init, access=PUBLIC))
+    for method, path, handler in (
+        ("POST", "/api/auth/password", api_system.change_password),
+        ("POST", "/api/restart", lc.restart), ("POST", "/api/shutdown", lc.shutdown),
+        ("GET", "/api/settings/require-login", st.get_require_login),
+        ("PUT", "/api/settings/require-login", st.put_require_login),
+        ("GET", "/api/settings/ip-filter", st.get_ip_filter), ("PUT", "/api/settings/ip-filter", st.put_ip_filter),
+        ("GET", "/api/settings/system-prompt", st.get_system_prompt),
+        ("PUT", "/api/settings/system-prompt", st.put_system_prompt),
+        ("GET", "/api/settings/thinking-budget", st.get_thinking_budget),
+        ("PUT", "/api/settings/thinking-budget", st.put_thinking_budget),
+        ("GET", "/api/settings/proxy", st.get_proxy), ("PUT", "/api/settings/proxy", st.put_proxy),
+        ("POST", "/api/settings/proxy/test", st.test_proxy),
+        ("GET", "/api/cli-tools/runtime/{tool}", ct.runtime),
+        ("GET", "/api/cli-tools/{tool}", ct.get_settings), ("POST", "/api/cli-tools/{tool}", ct.write_settings),
+        ("GET", "/api/evals", ev.list_suites), ("POST", "/api/evals", ev.create_suite),
+        ("GET", "/api/evals/{id}", ev.get_suite), ("DELETE", "/api/evals/{id}", ev.delete_suite),
+        ("POST", "/api/evals/{id}/run", ev.run_suite_now),
+    ):
+        r.add(method, path, Endpoint(handler, access=MANAGEMENT))
+
+
+def _add_usage(r: Router) -> None:
+    u, t = api_usage, api_telemetry
+    for method, path, handler in (
+        ("GET", "/api/usage/logs", u.logs), ("GET", "/api/usage/logs/{id}", u.log_entry),
+        ("GET", "/api/usage/request-logs", u.request_logs),
+        ("GET", "/api/usage/request-logs/{id}", u.request_log_entry),
+        ("GET", "/api/usage/history", u.history),
+        ("GET", "/api/usage/retention", u.get_retention), ("PUT", "/api/usage/retention", u.put_retention),
+        ("GET", "/api/usage/{connectionId}", u.connection_usage),
+        ("GET", "/api/telemetry/summary", t.summary),
+        ("GET", "/api/sessions", t.sessions),
+        ("GET", "/api/compliance/audit-log", t.audit_log),
+    ):
+        r.add(method, path, Endpoint(handler, access=MANAGEMENT))
+    r.add("GET", "/metrics", Endpoint(t.metrics, access="metrics"))

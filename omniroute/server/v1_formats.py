@@ -31,7 +31,7 @@ from omniroute.canonical import Request
 from omniroute.errors import ErrorKind, GatewayError
 from omniroute.formats import anthropic, gemini, ollama, openai_responses
 from omniroute.gateway import Gateway
-from omniroute.pipeline import attempt, serve
+from omniroute.pipeline import attempt, resolve, serve
 from omniroute.relay import JSON_HEADERS, relay_json, rewrite_model
 from omniroute.server.http import HttpRequest, send_bytes
 
@@ -55,11 +55,10 @@ async def messages(gw: Gateway, req: HttpRequest, send: Any) -> None:
 async def count_tokens(gw: Gateway, req: HttpRequest, send: Any) -> None:
     body = await req.read_body(gw.settings.max_body_bytes)
     creq = anthropic.decode_count_tokens_request(body)
-    route = gw.registry.resolve(creq.model)
+    ctx = req.ctx
+    route = resolve(gw, ctx, creq.model)  # the key's policies apply here too
     path = route.spec.count_tokens_path
     if route.spec.format == anthropic.NAME and path:
-        ctx = req.ctx
-        ctx.route = route
         prepared = rewrite_model(body, creq.model, route.model), req.pick_headers(anthropic.FORWARD_HEADERS)
         won = await attempt(gw, ctx, route, lambda _f, _s, _l: prepared, lambda t, _leg: t.url(path))
         await relay_json(send, won.first, ctx)

@@ -9,6 +9,9 @@ from omniroute.store.records import (
     ComboEntry,
     Connection,
     CustomModel,
+    EvalCase,
+    EvalSuite,
+    OAuthToken,
     Policy,
     ProviderNode,
     Session,
@@ -17,6 +20,6 @@ from omniroute.store.records import (
 from omniroute.store.runtime import Runtime
 
 __all__ = [
-    "Alias", "ApiKey", "Budget", "Combo", "ComboEntry", "Connection", "CustomModel", "Policy", "ProviderNode",
-    "Runtime", "Session", "SettingValue", "Store",
+    "Alias", "ApiKey", "Budget", "Combo", "ComboEntry", "Connection", "CustomModel", "EvalCase", "EvalSuite",
+    "OAuthToken", "Policy", "ProviderNode", "Runtime", "Session", "SettingValue", "Store",
 ]

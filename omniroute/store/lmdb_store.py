@@ -23,6 +23,8 @@ from omniroute.store.records import (
     Combo,
     Connection,
     CustomModel,
+    EvalSuite,
+    OAuthToken,
     Policy,
     ProviderNode,
     Session,
@@ -43,7 +45,15 @@ TABLES: dict[str, type[msgspec.Struct]] = {
     "policies": Policy,
     "budgets": Budget,
     "settings": SettingValue,
+    "oauth": OAuthToken,
+    "evals": EvalSuite,
 }
+
+#: what a restore or an import replaces: everything but login sessions (whoever restores
+#: stays logged in) and the OAuth tokens, which are merged (``store.backups``)
+REPLACED = tuple(name for name in TABLES if name not in ("sessions", "oauth"))
+#: meta entries a restore carries over from the backup
+RESTORED_META = (b"password_hash", b"sync_token_hash")
 
 _VERSION = b"version"
 _u64 = struct.Struct("<Q")
@@ -91,6 +101,16 @@ class Store:
         for raw in values:
             yield decode(raw)
 
+    def items(self, table: str) -> list[tuple[str, msgspec.Struct]]:
+        """(key, record) of every record of ``table``, in key order."""
+        decode = _decoders[table].decode
+        with self.env.begin(db=self._dbs[table]) as txn:
+            rows = [(bytes(k).decode(), bytes(v)) for k, v in txn.cursor()]
+        return [(key, decode(raw)) for key, raw in rows]
+    def keys(self, table: str) -> list[str]:
+        with self.env.begin(db=self._dbs[table]) as txn:
+            return [bytes(k).decode() for k in txn.cursor().iternext(keys=True, values=False)]
+
     def count(self, table: str) -> int:
         with self.env.begin(db=self._dbs[table]) as txn:
             return txn.stat(self._dbs[table])["entries"]
@@ -121,3 +141,55 @@ class Store:
     def put_meta(self, name: str, value: bytes) -> None:
         with self.env.begin(write=True, db=self._dbs["meta"]) as txn:
             txn.put(name.encode(), value)
+
+    # -- snapshots ----------------------------------------------------------------------
+    def snapshot(self, path: Path) -> None:
+        """A consistent copy of the environment into the directory ``path`` (LMDB's hot copy,
+        compacted: one read transaction, writers on other workers are not stopped)."""
+        path.mkdir(parents=True, exist_ok=True)
+        self.env.copy(str(path), compact=True)
+
+    def replace(self, tables: dict[str, list[tuple[str, msgspec.Struct]]], meta: dict[bytes, bytes | None]) -> None:
+        """One write transaction: each table of ``tables`` emptied and refilled, ``meta``
+        entries set (``None``: removed), the version moved — every worker rebuilds from it on
+        its next request. All or nothing."""
+        with self.env.begin(write=True) as txn:
+            for name, rows in tables.items():
+                db = self._dbs[name]
+                txn.drop(db, delete=False)
+                for key, record in rows:
+                    txn.put(key.encode(), _encoder.encode(record), db=db)
+            for key, value in meta.items():
+                if value is None:
+                    txn.delete(key, db=self._dbs["meta"])
+                else:
+                    txn.put(key, value, db=self._dbs["meta"])
+            self._bump(txn)
+
+    def bump(self) -> None:
+        """Move the version (every worker rebuilds its snapshot)."""
+        with self.env.begin(write=True) as txn:
+            self._bump(txn)
+
+
+def read_snapshot(path: Path) -> tuple[dict[str, list[tuple[str, msgspec.Struct]]], dict[bytes, bytes]]:
+    """Every record of a snapshot directory (``Store.snapshot``), decoded — so a damaged one
+    fails here, before anything is replaced: (table → [(key, record)], meta)."""
+    env = lmdb.open(str(path), readonly=True, lock=False, max_dbs=32, subdir=True)
+    tables: dict[str, list[tuple[str, msgspec.Struct]]] = {}
+    meta: dict[bytes, bytes] = {}
+    try:
+        with env.begin() as txn:
+            for name in (*TABLES, "meta"):
+                try:
+                    db = env.open_db(name.encode(), txn=txn, create=False)
+                except lmdb.NotFoundError:
+                    continue
+                rows = [(bytes(k).decode(), bytes(v)) for k, v in txn.cursor(db=db)]
+                if name == "meta":
+                    meta = {k.encode(): v for k, v in rows}
+                else:
+                    tables[name] = [(k, _decoders[name].decode(v)) for k, v in rows]
+    finally:
+        env.close()
+    return tables, meta

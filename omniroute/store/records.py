@@ -14,6 +14,15 @@ database        key                  value
 ``budgets``     key id               ``Budget``: a key's spend limit per period
 ``settings``    name                 ``SettingValue``: ``general``, ``resilience``,
                                      ``rate_limit``, ``pricing`` (validated by the API)
+``oauth``       connection id        ``OAuthToken``: a subscription account's tokens (secret
+                                     fields encrypted when a key is set, ``store.crypto``);
+                                     written without moving ``version``
+``meta``        name                 raw bytes: ``version`` counter, ``password_hash``,
+                                     ``sync_token_hash``
+                                     ``rate_limit``, ``pricing``, ``auth``, ``ip_filter``,
+                                     ``system_prompt``, ``thinking_budget``, ``proxy``
+                                     (validated by the API)
+``evals``       suite id             ``EvalSuite``: eval cases and the last scorecard
 ``meta``        name                 raw bytes: ``version`` counter, ``password_hash``
 ==============  ===================  ==============================================
 
@@ -42,6 +51,9 @@ class Connection(msgspec.Struct, omit_defaults=True, forbid_unknown_fields=False
     tpm: int = 0  # tokens per minute (0: no limit)
     source: str = "api"  # "api" or "config" (provisioned from the config file)
     created_at: float = 0.0
+    oauth: str = ""  # a subscription account: its OAuth provider (claude, codex, gemini-cli, github)
+    expired: bool = False  # its tokens can no longer be refreshed: log in again
+    fields: dict[str, str] = msgspec.field(default_factory=dict)  # the row's URL placeholders (accountId, …)
 
 
 class ProviderNode(msgspec.Struct, omit_defaults=True):
@@ -118,3 +130,31 @@ class Budget(msgspec.Struct, omit_defaults=True):
 
 class SettingValue(msgspec.Struct):
     value: dict[str, Any]
+
+
+class OAuthToken(msgspec.Struct, omit_defaults=True):
+    """A subscription account's credentials. ``refresh_token`` holds what renews
+    ``access_token``: an OAuth refresh token, or (GitHub) the GitHub token that buys Copilot
+    tokens. Secret fields hold ``enc:…`` text when an encryption key is set."""
+
+    connection_id: str
+    provider: str  # OAuth provider name
+    access_token: str = ""
+    refresh_token: str = ""
+    expires_at: float = 0.0  # unix seconds (0: unknown)
+    account: str = ""  # who logged in (e-mail, login or account id), for display
+    extra: dict[str, str] = msgspec.field(default_factory=dict)  # account id, project …
+    refreshed_at: float = 0.0
+    error: str = ""  # why the last refresh failed
+class EvalCase(msgspec.Struct, omit_defaults=True):
+    input: str | list[dict[str, Any]]  # a user prompt, or OpenAI Chat messages
+    expect: dict[str, Any]  # contains | equals | regex | jsonSchema (all that are given must hold)
+
+
+class EvalSuite(msgspec.Struct, omit_defaults=True):
+    id: str
+    name: str
+    model: str
+    cases: list[EvalCase] = msgspec.field(default_factory=list)
+    created_at: float = 0.0
+    last_run: dict[str, Any] | None = None  # the last scorecard

@@ -9,6 +9,7 @@ module                     holds
                            timeouts, flow control
 ``parser``                 responses in, parsed by httptools (llhttp); framing and reuse rules
 ``request``                request heads out (hand-written: one f-string per request)
+``body``                   ``StreamBody``: a body of bytes and file slices, sent in pieces
 ``errors``                 the client's exceptions, ``UPSTREAM_ERRORS``, the one exception →
                            ``ErrorKind`` table (``map_exception``)
 ``session``                ``open_session(settings)``: the aiohttp ``ClientSession`` for
@@ -17,7 +18,7 @@ module                     holds
 
 The pipeline's whole interface::
 
-    resp = await gw.upstream.request("POST", url, headers, body)   # H1Pool → H1Response
+    resp = await gw.upstream.request("POST", url, headers, body[, Timeouts(connect, head, read)])
     except UPSTREAM_ERRORS as exc: raise map_exception(exc, provider)
 
 The pool's client work per request over a bare-socket floor measured ~14 µs with a
@@ -25,7 +26,8 @@ hand-written parser and ~4 µs less with llhttp, where aiohttp's ``ClientSession
 (``bench/bench_upstream_h1.py``, docs/benchmarks.md).
 """
 
-from omniroute.upstream.connection import H1Response
+from omniroute.upstream.body import FilePart, StreamBody
+from omniroute.upstream.connection import H1Response, Timeouts
 from omniroute.upstream.errors import (
     UPSTREAM_ERRORS,
     H1ConnectError,
@@ -38,11 +40,14 @@ from omniroute.upstream.session import open_session
 
 __all__ = [
     "UPSTREAM_ERRORS",
+    "FilePart",
     "H1ConnectError",
     "H1Pool",
     "H1ProtocolError",
     "H1Response",
     "H1TimeoutError",
+    "StreamBody",
+    "Timeouts",
     "map_exception",
     "open_pool",
     "open_session",

@@ -23,12 +23,14 @@ POST too).
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from omniroute.upstream.errors import H1ProtocolError, H1TimeoutError
 from omniroute.upstream.parser import ParseError, ResponseParser, decode_headers
+from omniroute.upstream.request import encode_chunk
 
 if TYPE_CHECKING:
+    from omniroute.upstream.body import StreamBody
     from omniroute.upstream.pool import Host
 
 HIGH_WATER = 1 << 20
@@ -36,6 +38,14 @@ HIGH_WATER = 1 << 20
 
 class StaleConnection(Exception):
     """A reused connection closed before any response byte: the pool retries on a fresh one."""
+
+
+class Timeouts(NamedTuple):
+    """One request's limits, seconds: TCP/TLS connect, wait for the head, silence between reads."""
+
+    connect: float
+    head: float
+    read: float
 
 
 class Connection(asyncio.Protocol):
@@ -51,6 +61,9 @@ class Connection(asyncio.Protocol):
         self.deadline = 0.0
         self.limit = host.pool.read_timeout  # seconds a wait may last: head_timeout until the head is in
         self.busy = self.closed = self.paused = self.reused = False
+        self.tunnel: object | None = None  # a proxied connection's stream (upstream.tunnel), kept referenced
+        self.drained: asyncio.Future[None] | None = None  # set while the transport's buffer is full
+        self.unsent = False  # a streamed body was cut short: the connection cannot be reused
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport  # type: ignore[assignment]  # TCP_NODELAY: set by asyncio and uvloop
@@ -72,8 +85,17 @@ class Connection(asyncio.Protocol):
         if self.waiter is not None:
             self._wake()
 
+    def pause_writing(self) -> None:
+        self.drained = self.host.loop.create_future()
+
+    def resume_writing(self) -> None:
+        drained, self.drained = self.drained, None
+        if drained is not None and not drained.done():
+            drained.set_result(None)
+
     def connection_lost(self, exc: Exception | None) -> None:
         self.closed = True
+        self.resume_writing()
         if self.busy and self.exc is None and not self.parser.feed_eof():
             self.exc = self._lost_error(exc)
         self._wake()
@@ -122,15 +144,20 @@ class Connection(asyncio.Protocol):
         self.waiter = None
         waiter.set_exception(H1TimeoutError(f"{self.host.label} sent nothing for {self.limit} s"))
 
-    async def exchange(self, payload: bytes, head_only: bool) -> H1Response:
-        """Write the request, wait for the final head; on any failure the connection is closed."""
+    async def exchange(self, payload: bytes, head_only: bool, timeouts: Timeouts | None = None,
+                       started: bool = False) -> H1Response:
+        """Write the request, wait for the final head; on any failure the connection is closed.
+        ``timeouts``: the head and read limits of this request (else the pool's); ``started``:
+        the request was written by ``exchange_stream``."""
         parser = self.parser
-        parser.start(head_only)
-        self.busy, self.exc = True, None
+        if not started:
+            parser.start(head_only)
+            self.busy, self.exc, self.unsent = True, None, False
         pool = self.host.pool
-        self.limit = pool.head_timeout
+        self.limit = timeouts.head if timeouts is not None else pool.head_timeout
         try:
-            self.transport.write(payload)  # type: ignore[union-attr]
+            if payload:
+                self.transport.write(payload)  # type: ignore[union-attr]
             while not parser.head_done:
                 if self.exc is not None:
                     raise self.exc
@@ -140,8 +167,42 @@ class Connection(asyncio.Protocol):
         except BaseException:
             self.abort()
             raise
-        self.limit = pool.read_timeout
+        self.limit = timeouts.read if timeouts is not None else pool.read_timeout
         return H1Response(self, parser.status, parser.raw_headers)
+
+    async def exchange_stream(self, head: bytes, body: StreamBody, head_only: bool,
+                              timeouts: Timeouts | None = None) -> H1Response:
+        """``exchange`` for a streamed body: the head, then the body's pieces as the socket
+        takes them (a full transport buffer waits, at most ``head_timeout``); an answer
+        that comes before the body is all sent stops the sending (the connection is then
+        not reused)."""
+        parser = self.parser
+        parser.start(head_only)
+        self.busy, self.exc, self.unsent = True, None, False
+        try:
+            self.transport.write(head)  # type: ignore[union-attr]
+            await self._send_body(body)
+        except BaseException:
+            self.abort()
+            raise
+        return await self.exchange(b"", head_only, timeouts, started=True)
+
+    async def _send_body(self, body: StreamBody) -> None:
+        chunked, parser, transport = body.chunked, self.parser, self.transport
+        async for piece in body.chunks():
+            if parser.got_bytes or self.closed:  # answered (or gone) before the body was sent
+                self.unsent = True
+                return
+            transport.write(encode_chunk(piece) if chunked else piece)  # type: ignore[union-attr]
+            if self.drained is not None:
+                try:
+                    async with asyncio.timeout(self.host.pool.head_timeout):
+                        await self.drained
+                except TimeoutError:
+                    raise H1TimeoutError(f"{self.host.label} took no body bytes for "
+                                         f"{self.host.pool.head_timeout} s") from None
+        if chunked and not self.closed:
+            transport.write(encode_chunk(b""))  # type: ignore[union-attr]
 
     def take(self) -> bytes:
         data = self.parser.take()

@@ -29,10 +29,19 @@ timed-out, failed, or half-read exchange closes it.
 
 Timeouts (``Settings`` → ``open_pool``): ``connect_timeout`` bounds the TCP/TLS connect,
 ``first_byte_timeout`` (``head_timeout``) the wait for the response head,
-``stream_idle_timeout`` (``read_timeout``) the longest silence between two body reads.
+``stream_idle_timeout`` (``read_timeout``) the longest silence between two body reads. A
+request may bring its own (``Timeouts(connect, head, read)``: a provider's resilience
+profile); without, the pool's apply.
 
-Not supported (not needed for LLM upstreams): pipelining, upgrades, proxies, request
-bodies streamed from an iterator, ``Expect: 100-continue`` waiting, response decompression.
+Proxies: a pool made with a ``ProxyTunnel`` (``open_pool(settings, proxy_url)``) opens every
+connection through it; the gateway keeps one such pool per proxy URL beside the direct one.
+
+A body may be bytes (one write with the head) or a ``StreamBody`` (``upstream.body``: bytes
+and file slices, sent piece by piece as the socket takes them, with ``Content-Length`` or
+chunked framing; audio uploads).
+
+Not supported (not needed for LLM upstreams): pipelining, upgrades, ``Expect: 100-continue``
+waiting, response decompression.
 """
 
 from __future__ import annotations
@@ -42,9 +51,11 @@ import ssl
 from collections import deque
 
 from omniroute.config import Settings
-from omniroute.upstream.connection import Connection, H1Response, StaleConnection
+from omniroute.upstream.body import StreamBody
+from omniroute.upstream.connection import Connection, H1Response, StaleConnection, Timeouts
 from omniroute.upstream.errors import H1ConnectError, H1TimeoutError
-from omniroute.upstream.request import encode_request, encode_target
+from omniroute.upstream.request import encode_head, encode_request, encode_target
+from omniroute.upstream.tunnel import ProxyTunnel
 
 _MAX_TARGETS = 4096
 
@@ -62,7 +73,7 @@ class Host:
         self.conns: set[Connection] = set()
         self.waiters: deque[asyncio.Future[None]] = deque()
 
-    async def acquire(self, fresh: bool) -> Connection:
+    async def acquire(self, fresh: bool, connect_timeout: float | None = None) -> Connection:
         """An idle connection (unless ``fresh``), else a new one within ``max_per_host``."""
         while True:
             while self.idle and not fresh:
@@ -70,7 +81,7 @@ class Host:
                 if not conn.closed:
                     return conn
             if len(self.conns) < self.pool.max_per_host:
-                return await self._connect()
+                return await self._connect(connect_timeout or self.pool.connect_timeout)
             waiter = self.loop.create_future()
             self.waiters.append(waiter)
             try:
@@ -82,21 +93,28 @@ class Host:
                     self.wake_one()  # woken, but leaving: pass the turn on
                 raise
 
-    async def _connect(self) -> Connection:
+    async def _connect(self, timeout: float) -> Connection:
         if self.pool.closed:
             raise H1ConnectError(f"pool closed, cannot connect to {self.label}")
         conn = Connection(self)
         self.conns.add(conn)
+        tunnel = self.pool.proxy
         try:
-            async with asyncio.timeout(self.pool.connect_timeout):
-                await self.loop.create_connection(
-                    lambda: conn, self.host, self.port, ssl=self.ssl, server_hostname=self.host if self.ssl else None
-                )
+            async with asyncio.timeout(timeout):
+                if tunnel is not None:
+                    await tunnel.open(self.loop, conn, self.host, self.port, self.ssl, timeout)
+                else:
+                    await self.loop.create_connection(
+                        lambda: conn, self.host, self.port, ssl=self.ssl,
+                        server_hostname=self.host if self.ssl else None,
+                    )
         except BaseException as exc:
             self.conns.discard(conn)
             self.wake_one()
+            if isinstance(exc, H1ConnectError | H1TimeoutError):  # the tunnel's, already named
+                raise
             if isinstance(exc, TimeoutError):  # a timeout, not a refusal: 504, like the other timeouts
-                raise H1TimeoutError(f"connect to {self.label} timed out after {self.pool.connect_timeout} s") from exc
+                raise H1TimeoutError(f"connect to {self.label} timed out after {timeout} s") from exc
             if isinstance(exc, OSError):
                 raise H1ConnectError(f"cannot connect to {self.label}: {exc}") from exc
             raise
@@ -104,7 +122,8 @@ class Host:
 
     def release(self, conn: Connection) -> None:
         parser = conn.parser
-        if not (parser.complete and parser.keep_alive and not parser.extra and not conn.closed) or self.pool.closed:
+        if not (parser.complete and parser.keep_alive and not parser.extra and not conn.closed) or conn.unsent \
+                or self.pool.closed:
             conn.abort()
             return
         conn.busy, conn.reused = False, True
@@ -141,7 +160,9 @@ class H1Pool:
         head_timeout: float | None = None,
         max_per_host: int = 512,
         ssl_context: ssl.SSLContext | None = None,
+        proxy: ProxyTunnel | None = None,
     ) -> None:
+        self.proxy = proxy  # every new connection is tunnelled through it (upstream.tunnel)
         self.connect_timeout = connect_timeout
         self.read_timeout = read_timeout
         self.head_timeout = read_timeout if head_timeout is None else head_timeout
@@ -151,18 +172,37 @@ class H1Pool:
         self._hosts: dict[tuple[str, str, int], Host] = {}
         self._targets: dict[tuple[str, str], tuple[bytes, Host, bool]] = {}
 
-    async def request(self, method: str, url: str, headers: dict[str, str], body: bytes) -> H1Response:
-        """Send one request; returns once the final response head is in (see module doc)."""
+    async def request(self, method: str, url: str, headers: dict[str, str], body: bytes | StreamBody,
+                      timeouts: Timeouts | None = None) -> H1Response:
+        """Send one request; returns once the final response head is in (see module doc).
+        ``timeouts``: this request's own (connect, head, read) limits instead of the pool's."""
         prefix, host, head_only = self._targets.get((method, url)) or self._add_target(method, url)
+        if not isinstance(body, bytes):
+            return await self._request_stream(host, encode_head(prefix, headers, body.length), body, head_only,
+                                              timeouts)
         payload = encode_request(prefix, headers, body)
         idle = host.idle
-        conn = idle.pop() if idle and not idle[-1].closed else await host.acquire(False)
+        connect = timeouts.connect if timeouts is not None else None
+        conn = idle.pop() if idle and not idle[-1].closed else await host.acquire(False, connect)
         try:
-            return await conn.exchange(payload, head_only)
+            return await conn.exchange(payload, head_only, timeouts)
         except StaleConnection:
             pass
-        conn = await host.acquire(True)
-        return await conn.exchange(payload, head_only)
+        conn = await host.acquire(True, connect)
+        return await conn.exchange(payload, head_only, timeouts)
+
+    async def _request_stream(self, host: Host, head: bytes, body: StreamBody, head_only: bool,
+                              timeouts: Timeouts | None) -> H1Response:
+        """A streamed body (``upstream.body``): the same connection rules, sent again from its
+        start on the one retry after a stale connection."""
+        connect = timeouts.connect if timeouts is not None else None
+        conn = await host.acquire(False, connect)
+        try:
+            return await conn.exchange_stream(head, body, head_only, timeouts)
+        except StaleConnection:
+            pass
+        conn = await host.acquire(True, connect)
+        return await conn.exchange_stream(head, body, head_only, timeouts)
 
     def _add_target(self, method: str, url: str) -> tuple[bytes, Host, bool]:
         scheme, hostname, port, prefix = encode_target(method, url)
@@ -188,11 +228,13 @@ class H1Pool:
         await asyncio.sleep(0)
 
 
-def open_pool(settings: Settings) -> H1Pool:
-    """The worker's request-path client."""
+def open_pool(settings: Settings, proxy: str | None = None) -> H1Pool:
+    """The worker's request-path client; with ``proxy`` (a URL), one whose connections are
+    tunnelled through it (``upstream.tunnel``)."""
     return H1Pool(
         connect_timeout=settings.connect_timeout,
         read_timeout=settings.stream_idle_timeout,
         head_timeout=settings.first_byte_timeout,
         max_per_host=settings.upstream_connections,
+        proxy=ProxyTunnel(proxy) if proxy else None,
     )

@@ -2,7 +2,9 @@
 
 ``encode_target`` parses a URL once into the request line + ``Host`` prefix (the pool caches
 it per method and URL); ``encode_request`` adds ``Content-Length``, the caller's headers and
-the body, ready for one write. Callers never pass ``Host``, ``Content-Length`` or
+the body, ready for one write; ``encode_head`` writes the head alone for a streamed body
+(``Content-Length`` when its size is known, else ``Transfer-Encoding: chunked`` with
+``encode_chunk`` framing each piece). Callers never pass ``Host``, ``Content-Length`` or
 ``Transfer-Encoding``; a CR or LF in a header name or value raises ``ValueError`` (no header
 injection). Responses are the hard direction: ``upstream.parser``.
 """
@@ -30,7 +32,19 @@ def encode_target(method: str, url: str) -> tuple[str, str, int, bytes]:
 
 def encode_request(prefix: bytes, headers: dict[str, str], body: bytes) -> bytes:
     """The whole request, ready for one write; CR/LF in a header is refused (no injection)."""
+    return b"".join((encode_head(prefix, headers, len(body)), body))
+
+
+def encode_head(prefix: bytes, headers: dict[str, str], length: int | None) -> bytes:
+    """The request head with ``Content-Length: length``, or ``Transfer-Encoding: chunked``
+    when the length is not known (``None``: a streamed body, ``encode_chunk`` frames it)."""
     block = "".join([f"{name}: {value}\r\n" for name, value in headers.items()])
     if block.count("\n") != len(headers) or block.count("\r") != len(headers):
         raise ValueError("header names and values must not contain CR or LF")
-    return b"".join((prefix, f"Content-Length: {len(body)}\r\n{block}\r\n".encode("latin-1"), body))
+    framing = "Transfer-Encoding: chunked" if length is None else f"Content-Length: {length}"
+    return b"".join((prefix, f"{framing}\r\n{block}\r\n".encode("latin-1")))
+
+
+def encode_chunk(data: bytes) -> bytes:
+    """One chunk of a chunked body (``b""`` gives the last chunk, ending the body)."""
+    return b"%x\r\n%s\r\n" % (len(data), data) if data else b"0\r\n\r\n"

@@ -44,7 +44,8 @@ def served(gw: RunningGateway, model: str, n: int) -> list[str]:
 
 
 def test_settings_default_and_validation(gw: RunningGateway) -> None:
-    assert gw.api("GET", "/api/settings").json() == {"accountStrategy": "fill-first"}
+    shown = gw.api("GET", "/api/settings").json()
+    assert shown["accountStrategy"] == "fill-first" and shown["trustedProxies"] == []
     bad = gw.api("PUT", "/api/settings", {"accountStrategy": "busiest"})
     assert bad.status_code == 400 and bad.json()["error"]["param"] == "accountStrategy"
     assert gw.api("PUT", "/api/settings", {"colour": "blue"}).status_code == 400

@@ -108,3 +108,22 @@ def test_names_are_unique_and_used_combos_stay(gw: RunningGateway, flaky: FlakyU
     renamed = gw.api("PUT", f"/api/combos/{inner}", {"name": unique("renamed")})
     assert renamed.status_code == 400 and outer in renamed.json()["error"]["message"]
     assert chat(gw, outer).status_code == 200
+
+
+def test_aliases_are_checked_and_keep_their_combo(gw: RunningGateway, flaky: FlakyUpstream) -> None:
+    """An alias must point at something that routes (or will, once its provider is connected);
+    a combo an alias points at cannot be deleted from under it."""
+    p, _n, _ = provider_with(gw, flaky, unique("ok~"))
+    combo, alias = unique("aliased"), unique("nick")
+    assert create(gw, combo, [f"{p}/m1"]).status_code == 201
+    assert gw.api("POST", "/api/models/alias", {"alias": alias, "model": combo}).status_code == 201
+    assert chat(gw, alias).status_code == 200
+    held = gw.api("DELETE", f"/api/combos/{combo}")
+    assert held.status_code == 400 and alias in held.json()["error"]["message"]
+    bad = gw.api("POST", "/api/models/alias", {"alias": unique("nick"), "model": "no-such-model-anywhere"})
+    assert bad.status_code == 400 and bad.json()["error"]["param"] == "model"
+    later = gw.api("POST", "/api/models/alias", {"alias": unique("nick"), "model": "anthropic/claude-sonnet-4-5"})
+    assert later.status_code == 201  # anthropic is known, just not connected yet
+    assert gw.api("POST", "/api/models/alias", {"alias": alias, "model": alias}).status_code == 400
+    assert gw.api("DELETE", f"/api/models/alias/{alias}").status_code == 200
+    assert gw.api("DELETE", f"/api/combos/{combo}").status_code == 200

@@ -19,7 +19,7 @@ import httpx
 import pytest
 
 from tests.routing.conftest import gateway_for
-from tests.support.accounts import accounts, chat, omni, provider_with, set_resilience, unique
+from tests.support.accounts import accounts, add_node, chat, omni, provider_with, set_resilience, unique
 from tests.support.flaky_upstream import REMAINING, FlakyUpstream
 from tests.support.gateway import RunningGateway
 
@@ -131,6 +131,28 @@ def test_auth_failure_clears_when_the_key_changes(gw: RunningGateway, flaky: Fla
     for _ in range(4):
         assert omni(chat(gw, f"{prefix}/m1"))["connection"] == bad_id
     assert flaky.count(new_key) == 4
+
+
+def test_a_keyless_account_is_marked_too_and_only_a_test_brings_it_back(gw: RunningGateway,
+                                                                         flaky: FlakyUpstream) -> None:
+    """A connection without a key (custom nodes may have none) that the upstream refuses is
+    ``auth_failed`` like any other; with nothing else to try, the 503 gives no Retry-After,
+    since waiting will not bring it back."""
+    prefix = unique("p")
+    node = add_node(gw, flaky, prefix)
+    conn = gw.api("POST", "/api/providers", {"provider": node, "name": "keyless"}).json()["id"]
+    flaky.override("", "401")
+    try:
+        assert chat(gw, f"{prefix}/m1").status_code == 401
+        assert accounts(gw)[conn]["state"] == "auth_failed"
+        resp = chat(gw, f"{prefix}/m1")
+        assert resp.status_code == 503 and "retry-after" not in resp.headers
+        assert "auth_failed" in resp.json()["error"]["message"]
+        flaky.override("", "ok")
+        assert gw.api("POST", f"/api/providers/{conn}/test").json()["ok"] is True
+        assert chat(gw, f"{prefix}/m1").status_code == 200
+    finally:
+        flaky.overrides.pop("", None)
 
 
 # -- breakers ----------------------------------------------------------------------------------
@@ -248,6 +270,8 @@ def test_resilience_settings_profiles_and_validation(gw: RunningGateway) -> None
     assert gw.api("PUT", "/api/resilience", {"settings": {"nope": 1}}).status_code == 400
     assert gw.api("PUT", "/api/resilience", {"profile": "reckless"}).status_code == 400
     assert gw.api("PUT", "/api/resilience", {"providers": {"no-such": {"openS": 1}}}).status_code == 400
+    global_only = gw.api("PUT", "/api/resilience", {"providers": {"openai": {"requestTimeoutS": 5}}})
+    assert global_only.status_code == 400 and "deadline is global" in global_only.text
     per = gw.api("PUT", "/api/resilience", {"providers": {"openai": {"failureThreshold": 7}}})
     assert per.status_code == 200 and per.json()["providers"]["openai"] == {"failureThreshold": 7}
     assert gw.api("GET", "/api/resilience").json()["settings"]["failureThreshold"] == 2  # the default's unchanged

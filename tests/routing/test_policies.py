@@ -98,3 +98,18 @@ def test_policy_api_lists_and_validates(gw: RunningGateway) -> None:
     assert gw.api("POST", "/api/policies", {"name": "x", "deny": [""]}).status_code == 400
     assert gw.api("DELETE", f"/api/policies/{made['id']}").status_code == 200
     assert gw.api("DELETE", f"/api/policies/{made['id']}").status_code == 404
+
+
+def test_count_tokens_honours_policies(gw: RunningGateway, flaky: FlakyUpstream) -> None:
+    """``/v1/messages/count_tokens`` resolves through the same policies as the model routes."""
+    prefix, _node, _ = provider_with(gw, flaky, unique("ok~"))
+    body = {"model": f"{prefix}/m1", "messages": [{"role": "user", "content": "hi"}]}
+    assert gw.http.post("/v1/messages/count_tokens", json=body).status_code == 200
+    policy = gw.api("POST", "/api/policies", {"name": "no-counting", "deny": [f"{prefix}/*"]})
+    assert policy.status_code == 201
+    try:
+        resp = gw.http.post("/v1/messages/count_tokens", json=body)
+        assert resp.status_code == 403 and "no-counting" in resp.json()["error"]["message"]
+        assert resp.json()["type"] == "error"  # Anthropic's dialect
+    finally:
+        gw.api("DELETE", f"/api/policies/{policy.json()['id']}")

@@ -58,6 +58,7 @@ class Recorder(Hook):
             "text": text_of(ctx.response.content) if ctx.response else None,
             "error": ctx.error.kind.value if ctx.error else None, "disconnected": ctx.disconnected,
             "firstByte": ctx.first_byte > 0, "upstreamMs": ctx.upstream_ms, "cache": ctx.cache,
+            "operation": ctx.operation, "units": ctx.units,
         }
         with open(self.path, "a") as out:
             out.write(json.dumps(record) + "\n")
