@@ -28,8 +28,9 @@ member                meaning
                       (``formats.usage``: only the frame that carries them is decoded)
 ``needs_answer``      the upstream's answer bytes are kept (references to what was read,
                       no copy) and assembled into ``ctx.response`` before the post-hooks.
-                      A hook that wants the answer of only some requests leaves it off and
-                      sets ``ctx.captured = []`` in ``pre`` for those
+                      A hook that wants the answer of only some requests leaves it off,
+                      sets ``ctx.captured = []`` in ``pre`` for those and keeps state for
+                      them (``ctx.hook_state``): the answer is assembled for such requests
 ``rewrites_request``  ``pre`` changes ``ctx.request``: a same-format upstream is then sent
                       the canonical request re-encoded in its format, not the client's
                       bytes (measured: docs/benchmarks.md, "Settings on the request path")
@@ -126,7 +127,7 @@ class HookChain:
         task.add_done_callback(self.running.discard)
 
     async def _run_post(self, ctx: RequestContext, collect: Callable[[RequestContext], None]) -> None:
-        if self.needs_answer or ctx.captured:
+        if self.needs_answer or ctx.hook_state is not None:  # a hook kept state: it reads the answer
             try:
                 collect(ctx)
             except Exception:
