@@ -75,6 +75,8 @@ class CacheHook(Hook):
         self.seen: dict[tuple[str | None, str, str, bytes], bytes] = {}
 
     async def pre(self, ctx: RequestContext) -> Response | None:
+        if ctx.operation != "chat":  # embeddings, images, audio: answers the canonical form does not hold
+            return None
         route = ctx.route
         config = self.cache.of(route.combo if route is not None else None)
         if not (config.exact.enabled or config.semantic.enabled) or not self._eligible(ctx, config):

@@ -53,7 +53,7 @@ class IdempotencyHook(Hook):
 
     async def pre(self, ctx: RequestContext) -> Response | None:
         options = ctx.options
-        if options is None:
+        if options is None or ctx.operation != "chat":  # media answers are not canonical responses
             return None
         raw = options.get(HEADERS[0]) or options.get(HEADERS[1])
         if not raw or self.cache.config.idempotency.window_ms <= 0:
