@@ -274,8 +274,7 @@ async def attempt(gw: Gateway, ctx: RequestContext, route: Route,
         if body_headers is None:
             body_headers = prepared[key] = prepare(upstream, target.spec, leg)
         try:
-            resp, first, latency = await _try(gw, ctx, target, leg, upstream, url_of(target, leg), body_headers,
-                                              exchange)
+            resp, first, latency = await _try(gw, ctx, target, leg, upstream, url_of, body_headers, exchange)
         except GatewayError as err:
             last = err
             if not falls_back(err):
@@ -301,8 +300,9 @@ async def attempt(gw: Gateway, ctx: RequestContext, route: Route,
     raise err
 
 
-async def _try(gw: Gateway, ctx: RequestContext, target: Target, leg: Leg, upstream: ModuleType, url: str,
-               body_headers: Any, exchange: Exchange | None) -> tuple[H1Response | None, bytes, float]:
+async def _try(gw: Gateway, ctx: RequestContext, target: Target, leg: Leg, upstream: ModuleType,
+               url_of: Callable[[Target, Leg], str], body_headers: Any,
+               exchange: Exchange | None) -> tuple[H1Response | None, bytes, float]:
     """Ask one account and read its answer up to the first frame (``exchange``: the whole
     exchange instead, no response then): (response, what was read, milliseconds). A failure
     is recorded (``ctx.attempts``, the account's health) and raised. Progress stages
@@ -315,7 +315,7 @@ async def _try(gw: Gateway, ctx: RequestContext, target: Target, leg: Leg, upstr
     resp: H1Response | None = None
     try:
         if exchange is None:
-            resp = await open_upstream(gw, target, url, *body_headers)
+            resp = await open_upstream(gw, target, url_of(target, leg), *body_headers)
             first = await prime(resp, target, ctx, upstream)
         else:
             first = await exchange(target, leg, body_headers)
