@@ -62,7 +62,8 @@ def test_a_repeat_mid_flight_waits_and_gets_the_stream(cached: RunningGateway, c
 
     first = threading.Thread(target=ask, args=("first",))
     first.start()
-    time.sleep(0.4)  # the first stream is under way (about a second long)
+    assert cache_mocks["openai"].wait_for(lambda: calls(cache_mocks) > before)  # the first is upstream now…
+    time.sleep(0.2)  # …and streaming (about a second long)
     ask("repeat")
     first.join()
     assert out["first"][0] is None and out["repeat"][0] == "true"
