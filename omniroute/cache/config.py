@@ -93,7 +93,7 @@ RULES: dict[str, tuple[Any, str]] = {
     "semantic.threshold": (lambda v: _number(v) and 0 < v <= 1, "must be a number in (0, 1]"),
     "semantic.embedder": (lambda v: isinstance(v, str) and (v == "local" or "/" in v.strip("/")),
                           "must be \"local\" or a connected embedding model as provider/model"),
-    "semantic.maxEntries": (lambda v: _positive_int(v) and v <= 10_000_000, "must be an integer in 1..10000000"),
+    "semantic.maxEntries": (lambda v: _positive_int(v) and v <= 2_000_000, "must be an integer in 1..2000000"),
     "idempotency.windowMs": (lambda v: isinstance(v, int) and not isinstance(v, bool) and 0 <= v <= 86_400_000,
                              "must be an integer of milliseconds in 0..86400000"),
 }

@@ -29,6 +29,7 @@ import logging
 import time
 from typing import TYPE_CHECKING, Any
 
+import lmdb
 import xxhash
 
 from omniroute.cache.config import CacheConfig
@@ -197,6 +198,12 @@ class CacheHook(Hook):
                         prompt = Prompt(part, pending.key, now + pending.ttl, vector.tobytes(), cache.index.embedder)
                         cache.index.store(txn, prompt, cache.config.semantic.max_entries)
                 if pending.leader:
+                    cache.flights.release(txn, pending.key)
+        except lmdb.MapFullError:  # not kept; the waiters must still hear the leader is done
+            log.warning("the cache's LMDB map is full: an answer was not kept (lower exact.maxBytes)")
+            answer = None
+            if pending.leader:
+                with cache.db.write() as txn:
                     cache.flights.release(txn, pending.key)
         finally:
             cache.flights.wake(pending.key)
