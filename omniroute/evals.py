@@ -30,11 +30,12 @@ from typing import Any
 import jsonschema
 import msgspec
 
+from omniroute.answers import collect_answer
 from omniroute.context import RequestContext
 from omniroute.errors import ErrorKind, GatewayError
 from omniroute.formats import openai_chat
 from omniroute.gateway import Gateway
-from omniroute.pipeline import collect_answer, serve
+from omniroute.pipeline import serve
 from omniroute.store import EvalCase, EvalSuite
 
 EXPECTATIONS = ("contains", "equals", "regex", "jsonSchema")

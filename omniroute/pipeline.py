@@ -34,7 +34,6 @@ client disconnects, at any point           this request's task is cancelled: the
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import Awaitable, Callable, Coroutine
 from types import ModuleType
@@ -42,13 +41,14 @@ from typing import Any, NamedTuple
 
 import msgspec
 
-from omniroute.answers import collect_answer, send_answer  # collect_answer: still importable from here
+from omniroute.answers import send_answer
 from omniroute.context import Attempt, RequestContext
 from omniroute.errors import ErrorKind, GatewayError
 from omniroute.formats import anthropic, openai_chat
 from omniroute.formats.registry import FORMATS
 from omniroute.formats.usage import ask_for_usage
 from omniroute.gateway import Gateway
+from omniroute.guard import guarded
 from omniroute.progress import Progress
 from omniroute.providers.fit import check_images
 from omniroute.providers.specs import ProviderSpec
@@ -69,7 +69,7 @@ from omniroute.translate import relay_translated_json, relay_translated_stream, 
 from omniroute.upstream import UPSTREAM_ERRORS, H1Response, StreamBody, map_exception
 
 Prepared = tuple[bytes, dict[str, str] | None]
-__all__ = ["attempt", "collect_answer", "guarded", "open_upstream", "resolve", "send_answer", "serve"]
+__all__ = ["attempt", "open_upstream", "resolve", "send_answer", "serve"]
 
 
 async def serve(gw: Gateway, ctx: RequestContext, send: Any, receive: Any,
@@ -386,41 +386,3 @@ def merge_headers(base: dict[str, str], forwarded: dict[str, str]) -> dict[str, 
         betas = [b.strip() for b in client_beta.split(",") if b.strip()]
         merged["anthropic-beta"] = ",".join([*betas, *(b for b in row_beta.split(",") if b not in betas)])
     return merged
-
-
-async def guarded(receive: Any, ctx: RequestContext, work: Coroutine[Any, Any, None]) -> None:
-    """Run ``work`` in this task while watching the client and the deadline: a client that
-    disconnects, or the deadline passing, cancels the task — closing the upstream call or
-    response, so no attempt is left running. A deadline that passed before the answer began
-    is a 504; after, the relay has ended the stream with an error event."""
-    task = asyncio.current_task()
-    assert task is not None
-    loop = asyncio.get_running_loop()
-    watcher = loop.create_task(_cancel_on_disconnect(receive, task, ctx))
-    timer = loop.call_later(ctx.deadline, _expire, task, ctx) if ctx.deadline else None
-    try:
-        await work
-    except asyncio.CancelledError:
-        if not (ctx.disconnected or ctx.expired):
-            raise
-        task.uncancel()
-        if ctx.expired and not ctx.status and not ctx.disconnected:
-            raise deadline_error(ctx.deadline) from None
-    finally:
-        watcher.cancel()
-        if timer is not None:
-            timer.cancel()
-
-
-def _expire(task: asyncio.Task[Any], ctx: RequestContext) -> None:
-    if not ctx.disconnected:
-        ctx.expired = True
-        task.cancel()
-
-
-async def _cancel_on_disconnect(receive: Any, task: asyncio.Task[Any], ctx: RequestContext) -> None:
-    while (await receive())["type"] != "http.disconnect":
-        pass
-    if not ctx.expired:
-        ctx.disconnected = True
-        task.cancel()

@@ -36,8 +36,9 @@ from omniroute.context import RequestContext
 from omniroute.errors import ErrorKind, GatewayError
 from omniroute.formats.registry import FORMATS
 from omniroute.gateway import Gateway
+from omniroute.guard import guarded
 from omniroute.media.audio import decode_error as decode_media_error
-from omniroute.pipeline import attempt, deadline_of, guarded, open_upstream, resolve
+from omniroute.pipeline import attempt, deadline_of, open_upstream, resolve
 from omniroute.relay import is_json, read_all, start
 from omniroute.routing.registry import Leg, Route
 from omniroute.routing.targets import Target

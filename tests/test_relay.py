@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from omniroute.pipeline import rewrite_model
+from omniroute.relay import rewrite_model
 
 
 def test_rewrite_touches_only_the_model() -> None:
