@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -11,5 +12,6 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def test_format_tables_are_current() -> None:
     result = subprocess.run([sys.executable, str(ROOT / "docs" / "gen_format_tables.py"), "--check"],
-                            capture_output=True, text=True, cwd=ROOT)
+                            capture_output=True, text=True, cwd=ROOT,
+                            env={**os.environ, "PYTHONPATH": str(ROOT)})  # installed or not
     assert result.returncode == 0, result.stderr
