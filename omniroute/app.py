@@ -5,7 +5,8 @@ filter when it is on (``settings.access``; off, one attribute test), the authent
 check, then the handler. A ``GatewayError`` from a handler is answered in the
 route's dialect; anything else is logged with its traceback and answered as a plain 500 —
 a client never sees a traceback. Start-up (ASGI lifespan) opens this worker's LMDB
-environment and upstream session; shutdown closes them after in-flight requests finished.
+environment and upstream session, then settles the heap (``settle_heap``); shutdown closes
+them after in-flight requests finished.
 
 After the answer: a client request is queued for its usage record (``omniroute.usage``:
 one tuple; the ``send`` is wrapped only when the access log or body logging needs to see
@@ -14,6 +15,7 @@ what went out), and a management write gets its audit entry (``server.audit``).
 
 from __future__ import annotations
 
+import gc
 import logging
 import time
 from functools import partial
@@ -37,6 +39,20 @@ from omniroute.usage import UsageRecorder
 
 log = logging.getLogger("omniroute")
 AUDIT_ANSWER_BYTES = 65_536
+GC_THRESHOLDS = (10_000, 10, 10)  # CPython's default: (700, 10, 10)
+
+
+def settle_heap() -> None:
+    """Once a worker has started: move what start-up built (modules, the catalogue, the
+    registry) out of the collector's sight (``gc.freeze``), and collect the young generation
+    every 10,000 net container allocations instead of 700. Measured under load (c=64): the
+    defaults spent ~16-23 µs of CPU per request in the cyclic collector, most of it in full
+    collections walking the start-up heap; frozen, about half; with the higher threshold, no
+    collection in a 25-second run. Requests free their objects by reference counting; what
+    the collector still finds is cycles (tasks, exceptions), collected at the threshold."""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(*GC_THRESHOLDS)
 
 
 class Matched(NamedTuple):
@@ -192,6 +208,7 @@ class App:
                 except Exception as exc:
                     await send({"type": "lifespan.startup.failed", "message": str(exc)})
                     return
+                settle_heap()
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
                 if self.gw is not None:
