@@ -49,7 +49,9 @@ def settle_heap() -> None:
     defaults spent ~16-23 µs of CPU per request in the cyclic collector, most of it in full
     collections walking the start-up heap; frozen, about half; with the higher threshold, no
     collection in a 25-second run. Requests free their objects by reference counting; what
-    the collector still finds is cycles (tasks, exceptions), collected at the threshold."""
+    the collector still finds is cycles (tasks, exceptions), collected at the threshold.
+    The price: a cycle among start-up objects that a later reload drops (the first registry
+    snapshot, say) is never collected — at most once, bounded by the start-up heap."""
     gc.collect()
     gc.freeze()
     gc.set_threshold(*GC_THRESHOLDS)
