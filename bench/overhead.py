@@ -51,6 +51,8 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -168,6 +170,29 @@ def wire(gateway: str, mock: str) -> None:
     for prefix, path in (("mock", "/v1"), ("mockstream", "/stream/v1")):
         node = httpx.post(f"{gateway}/api/provider-nodes", json={"prefix": prefix, "baseUrl": mock + path}).json()
         httpx.post(f"{gateway}/api/providers", json={"provider": node["node"]["id"], "apiKey": "sk-bench"})
+
+
+@contextmanager
+def wired_gateway(prefix: str, grace: float = 15) -> Iterator[tuple[Path, str]]:
+    """The nginx mock and one ``omniroute serve`` (default workers) wired to it, in a fresh
+    work dir: yields (work dir, gateway URL); both stopped and the dir removed after."""
+    work = Path(tempfile.mkdtemp(prefix=prefix))
+    work.chmod(0o755)  # nginx workers run unprivileged and must read the stream file
+    mock_port, port = free_port(), free_port()
+    mock, url = f"http://127.0.0.1:{mock_port}", f"http://127.0.0.1:{port}"
+    nginx = start_nginx(work / "nginx", mock_port)
+    gateway = start_gateway(port, work / "gw", None, [])
+    try:
+        wait_http(mock + "/v1/models")
+        wait_http(url + "/api/monitoring/health")
+        wire(url, mock)
+        yield work, url
+    finally:
+        os.killpg(gateway.pid, signal.SIGTERM)
+        gateway.wait(grace)
+        nginx.send_signal(signal.SIGQUIT)
+        nginx.wait(10)
+        shutil.rmtree(work, ignore_errors=True)
 
 
 class Variant:

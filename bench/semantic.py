@@ -24,10 +24,8 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import random
 import shutil
-import signal
 import sys
 import tempfile
 import threading
@@ -39,8 +37,7 @@ import httpx
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent))
-from mock_upstream import start_nginx  # noqa: E402
-from overhead import REQUEST, free_port, start_gateway, wait_http, wire, wrk  # noqa: E402
+from overhead import REQUEST, wired_gateway, wrk  # noqa: E402
 
 
 def lookup(args: argparse.Namespace) -> dict:
@@ -98,16 +95,7 @@ def part_of(i: int, entries: int) -> int:
 
 
 def load(args: argparse.Namespace) -> dict:
-    work = Path(tempfile.mkdtemp(prefix="omniroute-semload-"))
-    work.chmod(0o755)
-    mock_port, port = free_port(), free_port()
-    mock, url = f"http://127.0.0.1:{mock_port}", f"http://127.0.0.1:{port}"
-    nginx = start_nginx(work / "nginx", mock_port)
-    gateway = start_gateway(port, work / "gw", None, [])
-    try:
-        wait_http(mock + "/v1/models")
-        wait_http(url + "/api/monitoring/health")
-        wire(url, mock)
+    with wired_gateway("omniroute-semload-") as (work, url):
         httpx.put(url + "/api/cache/config", json={"semantic": {"enabled": True}}).raise_for_status()
         for i in range(8):  # both workers load the model before anything is measured
             post(url, f"warm-up question {i} about proxies?", 0)
@@ -130,12 +118,6 @@ def load(args: argparse.Namespace) -> dict:
         out["p99_semantic_over_exact"] = round(out["p99_semantic"] / out["p99_exact"], 2)
         out["p99_semantic_over_alone"] = round(out["p99_semantic"] / out["p99_alone"], 2)
         return out
-    finally:
-        os.killpg(gateway.pid, signal.SIGTERM)
-        gateway.wait(15)
-        nginx.send_signal(signal.SIGQUIT)
-        nginx.wait(10)
-        shutil.rmtree(work, ignore_errors=True)
 
 
 def phase(url: str, body: Path, work: Path, args: argparse.Namespace, semantic: bool | None,

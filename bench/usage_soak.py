@@ -16,10 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
-import signal
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -28,8 +25,7 @@ import lmdb
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from mock_upstream import start_nginx  # noqa: E402
-from overhead import MODES, free_port, start_gateway, wait_http, wire, wrk  # noqa: E402
+from overhead import MODES, wired_gateway, wrk  # noqa: E402
 
 
 def store_state(path: Path) -> tuple[int, int]:
@@ -54,24 +50,9 @@ def main() -> None:
     parser.add_argument("--bound", type=int, default=100_000)
     parser.add_argument("--conns", type=int, default=32)
     args = parser.parse_args()
-    work = Path(tempfile.mkdtemp(prefix="omniroute-usage-soak-"))
-    work.chmod(0o755)
-    mock_port, port = free_port(), free_port()
-    mock, url = f"http://127.0.0.1:{mock_port}", f"http://127.0.0.1:{port}"
-    nginx = start_nginx(work / "nginx", mock_port)
-    gateway = start_gateway(port, work / "gw", None, [])
-    try:
-        wait_http(mock + "/v1/models")
-        wait_http(url + "/api/monitoring/health")
-        wire(url, mock)
+    with wired_gateway("omniroute-usage-soak-", grace=30) as (work, url):
         httpx.put(url + "/api/usage/retention", json={"maxRecords": args.bound}).raise_for_status()
         soak(args, work, url)
-    finally:
-        os.killpg(gateway.pid, signal.SIGTERM)
-        gateway.wait(30)
-        nginx.send_signal(signal.SIGQUIT)
-        nginx.wait(10)
-        shutil.rmtree(work, ignore_errors=True)
 
 
 def soak(args: argparse.Namespace, work: Path, url: str) -> None:
