@@ -27,17 +27,20 @@ def prune_records(db: UsageDB, retention: Retention, now: float) -> int:
     cutoff = record_key(now - retention.max_age_days * DAY_S, 0, 0)
     removed = 0
     while True:
-        excess = db.count("records") - retention.max_records
-        done = _drop_front(db, cutoff, excess)
+        done = _drop_front(db, cutoff, retention.max_records)
         removed += done
         if done < CHUNK:
             return removed
 
 
-def _drop_front(db: UsageDB, cutoff: bytes, excess: int) -> int:
+def _drop_front(db: UsageDB, cutoff: bytes, max_records: int) -> int:
+    """At most ``CHUNK`` of the oldest records: those past ``cutoff`` or beyond ``max_records``,
+    counted in the same write transaction (two workers pruning at once never remove more than
+    the excess between them)."""
     records, bodies = db.dbs["records"], db.dbs["bodies"]
     done = 0
     with db.env.begin(write=True) as txn:
+        excess = txn.stat(records)["entries"] - max_records
         cursor = txn.cursor(db=records)
         found = cursor.first()
         while found and done < CHUNK and (done < excess or cursor.key() < cutoff):
