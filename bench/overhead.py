@@ -1,6 +1,6 @@
 """Gateway overhead against a direct-to-mock baseline, measured in the same run.
 
-    python bench/overhead.py [--duration 8] [--conns 1,16,64] [--workers N] [--out bench/results]
+    python bench/overhead.py [--duration 8] [--conns 1,16,64] [--workers N] [--rounds 1] [--out bench/results]
                              [--with "--log-level info"] [--with-tree DIR] [--routing]
                              [--with-settings 'system-prompt={"enabled":true,...}']
 
@@ -21,6 +21,11 @@ made unique per request by the wrk script (each is looked up, misses, and is sto
 other modes send ``temperature`` 0.2: not eligible, the cache says BYPASS without decoding.
 ``--cache-off`` starts a second gateway (variant ``cacheoff``) whose cache and idempotency are
 switched off through ``PUT /api/cache/config``: the same build, with and without the cache.
+
+``--rounds N`` measures every row N times, the direct baseline and each variant one after
+another in each round, and reports the round with the median requests/s (the rows' JSON also
+lists every round's requests/s and added p50): on a shared, noisy machine one 8-second sample
+per row can be off by 10–15 %.
 
 ``--with FLAGS`` starts a second gateway with those extra ``omniroute serve`` flags beside the
 default one and measures both in every row (variant ``default`` and ``with``), interleaved in
@@ -320,26 +325,34 @@ def measure(args: argparse.Namespace, work: Path, mock: str, variants: dict[str,
         for name, variant in variants.items():
             wrk(variant.url + gateway_path, bodies[name], 16, 2, work / "warm.json", variant.key)
         for conns in args.conns:
-            direct = wrk(direct_url, direct_body, conns, args.duration, work / "r.json")
-            for name, variant in variants.items():
-                sampler = RssSampler(variant.proc.pid)
-                sampler.start()
-                through = wrk(variant.url + gateway_path, bodies[name], conns, args.duration, work / "r.json",
-                              variant.key)
-                sampler.running = False
-                sampler.join()
-                rows.append(
-                    {
-                        "mode": mode,
-                        "variant": name,
-                        "conns": conns,
-                        "direct": direct,
-                        "gateway": through,
-                        "added_p50_ms": (through["p50_us"] - direct["p50_us"]) / 1000,
-                        "added_p99_ms": (through["p99_us"] - direct["p99_us"]) / 1000,
-                        "peak_rss_mb": round(sampler.peak / 1024, 1),
-                    }
-                )
+            taken: dict[str, list[tuple[dict, dict, float]]] = {name: [] for name in variants}
+            for _round in range(args.rounds):  # interleaved: each round measures direct, then every variant
+                direct = wrk(direct_url, direct_body, conns, args.duration, work / "r.json")
+                for name, variant in variants.items():
+                    sampler = RssSampler(variant.proc.pid)
+                    sampler.start()
+                    through = wrk(variant.url + gateway_path, bodies[name], conns, args.duration, work / "r.json",
+                                  variant.key)
+                    sampler.running = False
+                    sampler.join()
+                    taken[name].append((direct, through, sampler.peak))
+            for name, runs in taken.items():
+                direct, through, peak = sorted(runs, key=lambda run: run[1]["rps"])[len(runs) // 2]
+                row = {
+                    "mode": mode,
+                    "variant": name,
+                    "conns": conns,
+                    "direct": direct,
+                    "gateway": through,
+                    "added_p50_ms": (through["p50_us"] - direct["p50_us"]) / 1000,
+                    "added_p99_ms": (through["p99_us"] - direct["p99_us"]) / 1000,
+                    "peak_rss_mb": round(peak / 1024, 1),
+                }
+                if args.rounds > 1:
+                    row["rounds_rps"] = [round(run[1]["rps"]) for run in runs]
+                    row["rounds_added_p50_ms"] = [round((run[1]["p50_us"] - run[0]["p50_us"]) / 1000, 3)
+                                                  for run in runs]
+                rows.append(row)
                 print(format_row(rows[-1]), flush=True)
     return rows
 
@@ -367,6 +380,8 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=None, help="gateway workers (default: one per core)")
     parser.add_argument("--modes", type=lambda s: s.split(","), default=["nonstream", "stream", "translated"],
                         help=",".join(MODES))
+    parser.add_argument("--rounds", type=int, default=1,
+                        help="measure each row this many times, interleaved; report the median round by rps")
     parser.add_argument("--out", type=Path, default=HERE / "results")
     parser.add_argument("--cache-off", action="store_true",
                         help="also measure a gateway with the cache and idempotency switched off")

@@ -12,9 +12,9 @@ step                     what it does
 refresh                  ``Gateway.refresh``'s reads: the store version, the health version
 resolve + policies       ``pipeline.resolve``: policies (rewrite, allow/deny) and the route
 candidates               the router's order and the first account's availability check
-rate limit               ``RateLimits.pre``: one shared-window admission (an LMDB write)
-budget                   ``Budgets.pre``: the period's spend (an LMDB read)
-all                      the five together, as a request runs them
+limits                   ``Limits.pre``: one admission — the key's rpm window counted and
+                         the period's spend read in one LMDB write transaction
+all                      the four together, as a request runs them
 plain                    refresh + resolve + candidates for a plain ``provider/model`` id
                          with no limit, budget or policy (the baseline)
 =======================  ==============================================================
@@ -32,7 +32,7 @@ from pathlib import Path
 
 from omniroute.context import RequestContext
 from omniroute.pipeline import resolve
-from omniroute.routing.limits import Budgets, RateLimits
+from omniroute.routing.limits import Limits
 from omniroute.routing.registry import Registry
 from omniroute.routing.router import Router
 from omniroute.store import ApiKey, Budget, Combo, ComboEntry, Connection, Policy, Runtime, Store
@@ -83,7 +83,7 @@ def main() -> None:
     store, runtime = Store(data), Runtime(data / "runtime")
     key = seed(store)
     gw = Bench(store, runtime)
-    limits, budgets = RateLimits(gw.registry, runtime), Budgets(gw.registry, runtime)
+    limits = Limits(gw.registry, runtime)
     ctx = RequestContext(time.perf_counter(), "openai_chat")
     ctx.key, ctx.model, ctx.body = key, "team", b"x" * 1200
     plain = RequestContext(time.perf_counter(), "openai_chat")
@@ -99,7 +99,6 @@ def main() -> None:
         gw.refresh()
         first(ctx, "team")
         _drive(limits.pre(ctx))
-        _drive(budgets.pre(ctx))
 
     def baseline() -> None:
         gw.refresh()
@@ -109,8 +108,7 @@ def main() -> None:
         "refresh": timed(n, gw.refresh),
         "resolve + policies": timed(n, lambda: resolve(gw, ctx, "team")),
         "candidates": timed(n, lambda: first(ctx, "team")),
-        "rate limit": timed(n, lambda: _drive(limits.pre(ctx))),
-        "budget": timed(n, lambda: _drive(budgets.pre(ctx))),
+        "limits": timed(n, lambda: _drive(limits.pre(ctx))),
         "all": timed(n, everything),
         "plain": timed(n, baseline),
     }

@@ -99,7 +99,7 @@ class RequestContext:
         "disconnected", "error", "expired", "first_byte", "forward", "hook_state", "key", "max_tokens", "model",
         "operation", "options", "progress", "request", "response", "response_headers", "route", "served", "started",
         "status", "stream", "temperature", "units", "upstream_began", "upstream_ended", "upstream_format",
-        "usage_injected",
+        "usage_injected", "usage_read",
     )
 
     def __init__(self, started: float, client_format: str | None) -> None:
@@ -127,6 +127,7 @@ class RequestContext:
         self.first_byte = 0.0
         self.captured: list[bytes] | None = None
         self.usage_injected = False
+        self.usage_read: tuple[int, Usage | None] | None = None  # (captured pieces, their usage)
         self.answered_by: str | None = None
         self.response: Response | None = None
         self.response_headers: list[tuple[bytes, bytes]] = []
@@ -152,7 +153,11 @@ class RequestContext:
         if self.response is not None and self.response.usage is not None:
             return self.response.usage
         if self.captured and self.upstream_format is not None and self.served is not None:
-            return usage_of(self.upstream_format, self.stream, self.captured)
+            held = self.usage_read  # read once for the usage record and the limits both
+            if held is None or held[0] != len(self.captured):
+                held = self.usage_read = (len(self.captured), usage_of(self.upstream_format, self.stream,
+                                                                       self.captured))
+            return held[1]
         return None
 
     @property

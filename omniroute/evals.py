@@ -133,7 +133,7 @@ async def run_case(gw: Gateway, suite: EvalSuite, index: int, case: EvalCase) ->
     except GatewayError as err:
         ctx.error = err
         reason = f"request failed ({err.status}): {err.message}"
-    if gw.hooks.post:
+    if gw.hooks.posts:
         gw.hooks.schedule_post(ctx, collect_answer)
     latency = round((time.perf_counter() - started) * 1000, 1)
     return {"index": index, "input": case.input, "expect": case.expect, "output": output, "passed": reason is None,

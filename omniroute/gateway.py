@@ -41,7 +41,7 @@ from omniroute.config import Settings
 from omniroute.hooks import HookChain, load_hooks
 from omniroute.oauth.providers import configure as configure_oauth
 from omniroute.oauth.tokens import TokenBook
-from omniroute.routing.limits import Budgets, RateLimits
+from omniroute.routing.limits import Limits
 from omniroute.routing.registry import Registry
 from omniroute.routing.router import Router
 from omniroute.settings.access import Access
@@ -113,10 +113,8 @@ class Gateway:
         own += request_hooks(store.setting("system_prompt"), store.setting("thinking_budget"))
         if any(c.exact.enabled or c.semantic.enabled for c in (cache.config, *cache.combos.values())):
             own.append(CacheHook(cache))
-        if RateLimits.configured(registry):
-            own.append(RateLimits(registry, self.runtime))
-        if registry.budgets:
-            own.append(Budgets(registry, self.runtime))
+        if Limits.configured(registry):
+            own.append(Limits(registry, self.runtime))
         self.hooks = HookChain([*own, *self.extra_hooks], self.hooks.running)
         self.router.latency.tracking = any(c.strategy == "latency-optimized" for c in registry.combos.values())
         if self.recorder is not None:

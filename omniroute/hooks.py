@@ -20,6 +20,12 @@ member                meaning
                       request: it never delays the client. Runs for every model request,
                       failed ones included; ``ctx.response`` holds the assembled answer
                       (usage included) when the hook ``needs_answer``
+``after(ctx)``        the synchronous twin of ``post``, for quick work that never waits (a
+                      counter update in the runtime environment): run in place right after
+                      the last byte, before any ``post``, with no task of its own (a task per
+                      request costs more than such work). A hook whose instance sets
+                      ``after = None`` has none (decided at start-up). One that batches
+                      its writes has a ``flush()``, which ``drain()`` calls
 ``needs_request``     the canonical request is decoded before ``pre`` (``ctx.request``).
                       Hooks without it leave a same-format request undecoded: pass-through
                       stays zero-copy
@@ -40,8 +46,9 @@ member                meaning
 ====================  ======================================================================
 
 Post-hooks run in reverse order (the first pre-hook sees the request first and the answer
-last), one after another in a task of their own; one that raises is logged and the next
-still runs. ``drain()`` waits for running post work at shutdown, so nothing queued is lost.
+last): the ``after`` ones in place, then the ``post`` ones one after another in a task of
+their own; one that raises is logged and the next still runs. ``drain()`` waits for running
+post work at shutdown, so nothing queued is lost.
 
 Hooks are built once per worker at start-up: the gateway's own (routing limits, cache —
 as each is configured; usage recording is not a hook: ``omniroute.usage`` reads the
@@ -83,10 +90,14 @@ class Hook:
     async def post(self, ctx: RequestContext) -> None:
         return None
 
+    def after(self, ctx: RequestContext) -> None:
+        return None
+
 
 def _overrides(hook: Any, method: str) -> bool:
     impl = getattr(type(hook), method, None)
-    return impl is not None and impl is not getattr(Hook, method)
+    return (impl is not None and impl is not getattr(Hook, method)
+            and callable(getattr(hook, method, None)))
 
 
 class HookChain:
@@ -95,12 +106,16 @@ class HookChain:
     def __init__(self, hooks: list[Any], running: set[asyncio.Task[None]] | None = None) -> None:
         self.pre = [h for h in hooks if _overrides(h, "pre")]
         self.post = [h for h in reversed(hooks) if _overrides(h, "post")]
+        self.after = [h for h in reversed(hooks) if _overrides(h, "after")]
+        posting = [*self.after, *self.post]
         self.needs_request = any(getattr(h, "needs_request", False) for h in hooks)
-        self.needs_answer = any(getattr(h, "needs_answer", False) for h in self.post)
+        self.needs_answer = any(getattr(h, "needs_answer", False) for h in posting)
         #: the answer's bytes are kept: for an assembled answer, or for its usage alone
-        self.needs_capture = self.needs_answer or any(getattr(h, "needs_usage", False) for h in self.post)
+        self.needs_capture = self.needs_answer or any(getattr(h, "needs_usage", False) for h in posting)
         self.rewrites_request = any(getattr(h, "rewrites_request", False) for h in self.pre)
-        self.post_always = any(getattr(h, "post_always", True) for h in self.post)
+        self.post_always = any(getattr(h, "post_always", True) for h in posting)
+        self.task_always = any(getattr(h, "post_always", True) for h in self.post)
+        self.posts = bool(posting)
         #: post work still running; shared by the chains a worker builds over its life
         self.running: set[asyncio.Task[None]] = running if running is not None else set()
 
@@ -117,21 +132,36 @@ class HookChain:
 
     def wants_post(self, ctx: RequestContext) -> bool:
         """Whether post work is due after ``ctx`` (a model request)."""
-        return bool(self.post) and (self.post_always or ctx.hook_state is not None)
+        return self.posts and (self.post_always or ctx.hook_state is not None)
 
     def schedule_post(self, ctx: RequestContext, collect: Callable[[RequestContext], None]) -> None:
-        """Run the post-hooks in a task of their own; ``collect`` assembles ``ctx.response``
-        first when a hook needs the answer."""
-        task = asyncio.get_running_loop().create_task(self._run_post(ctx, collect))
-        self.running.add(task)
-        task.add_done_callback(self.running.discard)
+        """Run the ``after`` hooks in place, then the post-hooks in a task of their own;
+        ``collect`` assembles ``ctx.response`` first when a hook needs the answer."""
+        collected = False
+        if self.after:
+            collected = self._collect(ctx, collect)
+            for hook in self.after:
+                try:
+                    hook.after(ctx)
+                except Exception:
+                    log.exception("post-hook %s failed", getattr(hook, "name", hook))
+        if self.post and (self.task_always or ctx.hook_state is not None):
+            task = asyncio.get_running_loop().create_task(self._run_post(ctx, collect, collected))
+            self.running.add(task)
+            task.add_done_callback(self.running.discard)
 
-    async def _run_post(self, ctx: RequestContext, collect: Callable[[RequestContext], None]) -> None:
+    def _collect(self, ctx: RequestContext, collect: Callable[[RequestContext], None]) -> bool:
         if self.needs_answer or ctx.hook_state is not None:  # a hook kept state: it reads the answer
             try:
                 collect(ctx)
             except Exception:
                 log.warning("could not assemble the answer for post-hooks", exc_info=True)
+        return True
+
+    async def _run_post(self, ctx: RequestContext, collect: Callable[[RequestContext], None],
+                        collected: bool = False) -> None:
+        if not collected:
+            self._collect(ctx, collect)
         for hook in self.post:
             try:
                 await hook.post(ctx)
@@ -139,9 +169,13 @@ class HookChain:
                 log.exception("post-hook %s failed", getattr(hook, "name", hook))
 
     async def drain(self, timeout: float = 10.0) -> None:
-        """Wait for running post work (shutdown)."""
+        """Wait for running post work, and write what ``after`` hooks batched (shutdown)."""
         if self.running:
             await asyncio.wait(list(self.running), timeout=timeout)
+        for hook in self.after:
+            flush = getattr(hook, "flush", None)
+            if flush is not None:
+                flush()
 
 
 def load_hooks(specs: tuple[str, ...], gateway: Any) -> list[Any]:

@@ -39,7 +39,6 @@ from typing import TYPE_CHECKING, Any
 
 import msgspec
 
-from omniroute.formats.usage import usage_of
 from omniroute.providers.pricing import Price, Pricing, cost
 from omniroute.telemetry.aggregate import Batch, session_key
 from omniroute.telemetry.prune import prune_records, prune_rest
@@ -248,9 +247,7 @@ def answer_usage(ctx: RequestContext) -> Usage | None:
         return None
     if ctx.response is not None and ctx.response.usage is not None:
         return ctx.response.usage
-    if ctx.captured and ctx.upstream_format is not None:
-        return usage_of(ctx.upstream_format, ctx.stream, ctx.captured)
-    return None
+    return ctx.usage
 
 
 class _Zero:

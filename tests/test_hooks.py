@@ -55,6 +55,53 @@ def test_pre_in_order_post_reversed_and_a_failure_is_contained() -> None:
     assert log == ["pre a", "pre b", "pre c", "post c", "post b", "post a"]
 
 
+class Counter(Hook):
+    """Quick synchronous work after the answer (an ``after`` hook)."""
+
+    def __init__(self, name: str, log: list[str], fail: bool = False, off: bool = False) -> None:
+        self.name, self.log, self.fail = name, log, fail
+        if off:
+            self.after = None  # type: ignore[assignment]
+
+    def after(self, ctx: RequestContext) -> None:
+        self.log.append(f"after {self.name} in task {asyncio.current_task() is not None}")
+        if self.fail:
+            raise RuntimeError("boom")
+
+
+def test_after_hooks_run_in_place_before_the_post_task_and_a_failure_is_contained() -> None:
+    log: list[str] = []
+    chain = HookChain([Step("a", log), Counter("b", log, fail=True), Counter("c", log), Counter("off", log, off=True)])
+    assert [h.name for h in chain.after] == ["c", "b"] and chain.posts
+    ctx = RequestContext(0.0, "openai_chat")
+
+    def from_a_callback() -> None:  # as the app calls it: outside any task
+        chain.schedule_post(ctx, lambda _ctx: None)
+        log.append(f"scheduled, {len(chain.running)} task")
+
+    async def run() -> None:
+        asyncio.get_running_loop().call_soon(from_a_callback)
+        await asyncio.sleep(0)
+        await chain.drain()
+
+    asyncio.run(run())
+    assert log == ["after c in task False", "after b in task False", "scheduled, 1 task", "post a"]
+
+
+def test_a_chain_of_after_hooks_alone_starts_no_task() -> None:
+    log: list[str] = []
+    chain = HookChain([Counter("b", log)])
+    ctx = RequestContext(0.0, "openai_chat")
+
+    async def run() -> None:
+        chain.schedule_post(ctx, lambda _ctx: None)
+        assert not chain.running
+
+    asyncio.run(run())
+    assert log == ["after b in task True"] and chain.wants_post(ctx)
+    assert not HookChain([Counter("off", log, off=True)]).wants_post(ctx)
+
+
 def test_an_answering_pre_hook_stops_the_chain() -> None:
     log: list[str] = []
     answer = Response(id="r", model="m")

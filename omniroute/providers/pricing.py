@@ -110,6 +110,7 @@ PRICES: dict[str, Price] = {
     "sonar-pro": _p(3.00, 15.00),
 }
 
+_UNKNOWN = object()
 _DATED = re.compile(r"-(\d{8}|\d{4}-\d{2}-\d{2})$")
 
 
@@ -118,8 +119,18 @@ class Pricing:
 
     def __init__(self, edits: dict[str, Any]) -> None:
         self.edits = {key: msgspec.convert(value, Price) for key, value in edits.items()}
+        self.found: dict[tuple[str, str], Price | None] = {}  # looked up once per (provider, model)
 
     def price_of(self, provider: str, model: str) -> Price | None:
+        held = self.found.get((provider, model), _UNKNOWN)
+        if held is not _UNKNOWN:
+            return held  # type: ignore[return-value]
+        if len(self.found) >= 4096:  # models named by clients of open providers: bounded
+            self.found.clear()
+        price = self.found[(provider, model)] = self._lookup(provider, model)
+        return price
+
+    def _lookup(self, provider: str, model: str) -> Price | None:
         edits = self.edits
         found = edits.get(f"{provider}/{model}") or edits.get(model)
         if found is not None:

@@ -1,9 +1,15 @@
-"""Rate limits and budgets: pre-hooks that refuse a request, post-hooks that count what it used.
+"""Rate limits and budgets: one hook that refuses a request before its attempts and counts
+what it used once the answer is sent (``after``, in place).
 
-Both exist in a worker's hook chain only while something is configured (a key with ``rpm`` /
-``tpm``, a global ``/api/rate-limit``, a budget), so an unconfigured gateway does no work
-for them. Their counters live in the runtime environment, shared by every worker: a key
-limited to 10 requests a minute gets exactly 10 through however many workers serve it.
+It exists in a worker's hook chain only while something is configured (a key with ``rpm`` /
+``tpm``, a global ``/api/rate-limit``, an account's ``tpm``, a budget), so an unconfigured
+gateway does no work for it. A request is admitted in one transaction: every window counted
+and the budget read together, or nothing counted (a refused request uses no quota). What
+answers used (tokens, spend) is written at the end of the event-loop turn that finished them,
+one transaction for all of them, so at high concurrency it costs a fraction of a write per
+answer; every worker sees it from then on. The
+counters live in the runtime environment, shared by every worker: a key limited to 10
+requests a minute gets exactly 10 through however many workers serve it.
 
 =================  ==============================================================================
 check              over it
@@ -21,6 +27,7 @@ key budget         402 ``budget_exceeded`` while the period's spend ≥ its limi
 
 from __future__ import annotations
 
+import asyncio
 import math
 import time
 from datetime import UTC, datetime, timedelta
@@ -40,44 +47,77 @@ if TYPE_CHECKING:
 PERIODS = ("daily", "weekly", "monthly")
 
 
-class RateLimits(Hook):
-    """Per-key and global request/token windows, and the tokens of accounts with a ``tpm``
-    (their requests are counted by ``routing.router`` at each attempt)."""
+class Limits(Hook):
+    """Per-key and global request/token windows, the tokens of accounts with a ``tpm`` (their
+    requests are counted by ``routing.router`` at each attempt), and key budgets. A request
+    is admitted in one runtime transaction (every window counted and the budget read, or
+    none), and what it used is counted in one more once the answer is sent."""
 
-    name = "rate-limits"
+    name = "limits"
 
     def __init__(self, registry: Registry, runtime: Runtime) -> None:
+        self.registry = registry
         self.runtime = runtime
         limits = registry.rate_limit
         self.global_limits = (int(limits.get("rpm", 0)), int(limits.get("tpm", 0)))
-        self.needs_usage = bool(self.global_limits[1] or any(k.tpm for k in registry.keys.values())
-                                 or _account_tpm(registry))
+        self.counts_every = any(self.global_limits)  # a global window counts every request
+        self.budgets = registry.budgets
+        self.tokens_counted = bool(self.global_limits[1] or any(k.tpm for k in registry.keys.values())
+                                   or _account_tpm(registry))
+        self.needs_usage = self.tokens_counted or bool(self.budgets)
+        self.spend_keys: dict[str, tuple[float, float, str]] = {}  # key id → its period (start, end, spend key)
+        #: what answers used, written once per loop turn however many answers it finished
+        self.tokens_due: dict[str, int] = {}
+        self.spend_due: dict[str, float] = {}
+        self.flush_due = False
+        if not self.needs_usage:  # no token limit, no budget: nothing to count after the answer
+            self.after = None  # type: ignore[assignment]
 
     @staticmethod
     def configured(registry: Registry) -> bool:
         """Whether this hook has anything to do for ``registry``'s settings."""
         limits = registry.rate_limit
-        return bool(limits.get("rpm") or limits.get("tpm") or any(k.rpm or k.tpm for k in registry.keys.values())
-                    or _account_tpm(registry))
+        return bool(limits.get("rpm") or limits.get("tpm") or registry.budgets
+                    or any(k.rpm or k.tpm for k in registry.keys.values()) or _account_tpm(registry))
 
     def _windows(self, ctx: RequestContext, start: int) -> list[tuple[str, int, int]]:
         checks = []
         key = ctx.key
         if key is not None and (key.rpm or key.tpm):
             checks.append((f"k:{key.id}:{start}", key.rpm, key.tpm))
-        if any(self.global_limits):
+        if self.global_limits[0] or self.global_limits[1]:
             checks.append((f"g:{start}", *self.global_limits))
         return checks
 
+    def period_of(self, budget: Budget, now: float) -> tuple[float, float, str]:
+        """(start, end, spend key) of ``budget``'s period holding ``now``, computed once per
+        period rather than per request."""
+        held = self.spend_keys.get(budget.key_id)
+        if held is None or not held[0] <= now < held[1]:
+            start, end = period(budget.period, now)
+            held = self.spend_keys[budget.key_id] = (start, end, spend_key(budget, start))
+        return held
+
     async def pre(self, ctx: RequestContext) -> None:
+        key = ctx.key
+        budget = self.budgets.get(key.id) if key is not None and self.budgets else None
+        if budget is None and not self.counts_every and (key is None or not (key.rpm or key.tpm)):
+            return None  # nothing limits this request
         now = time.time()
         start = window_start(now)
         checks = self._windows(ctx, start)
-        if not checks:
-            return None
-        full = self.runtime.admit(checks)
+        spend = None
+        if budget is not None:
+            _begins, ends, name = self.period_of(budget, now)
+            spend = (name, budget.limit)
+        full, spent = self.runtime.admit(checks, spend)
         if full < 0:
             return None
+        if full == len(checks):
+            assert budget is not None
+            raise GatewayError(ErrorKind.PERMISSION, f"budget of ${budget.limit:g} per {budget.period} period "
+                               f"for this key is spent (${spent:.4f}); it resets at {iso(ends)}", status=402,
+                               code="budget_exceeded")
         scope, rpm, tpm = checks[full]
         wait = max(1, math.ceil(start + WINDOW_S - now))
         ctx.add_header(b"retry-after", wait)
@@ -91,61 +131,48 @@ class RateLimits(Hook):
         err.retry_after = float(wait)
         raise err
 
-    async def post(self, ctx: RequestContext) -> None:
-        usage = ctx.usage
-        if usage is None or not (usage.input_tokens or usage.output_tokens):
+    def after(self, ctx: RequestContext) -> None:
+        if ctx.served is None or ctx.answered_by is not None:  # no upstream answered: nothing was used
             return
-        start = window_start(ctx_time(ctx))
-        keys = [scope for scope, _rpm, tpm in self._windows(ctx, start) if tpm]
-        if ctx.served is not None and ctx.served.tpm:
-            keys.append(f"c:{ctx.served.connection_id}:{start}")
-        if keys:
-            self.runtime.add_tokens(keys, usage.input_tokens + usage.output_tokens)
+        key = ctx.key
+        budget = self.budgets.get(key.id) if key is not None and self.budgets else None
+        if budget is None and not self.tokens_counted:
+            return
+        usage = ctx.usage
+        when = ctx_time(ctx)
+        keys: list[str] = []
+        tokens = usage.input_tokens + usage.output_tokens if usage is not None else 0
+        if tokens and self.tokens_counted:
+            start = window_start(when)
+            keys = [scope for scope, _rpm, tpm in self._windows(ctx, start) if tpm]
+            if ctx.served.tpm:
+                keys.append(f"c:{ctx.served.connection_id}:{start}")
+        spend = None
+        if budget is not None:
+            usd = cost(self.registry.pricing.price_of(ctx.served.provider, ctx.attempts[-1].model), usage, ctx.units)
+            if usd:
+                spend = (self.period_of(budget, when)[2], usd)
+        if keys or spend is not None:
+            for name in keys:
+                self.tokens_due[name] = self.tokens_due.get(name, 0) + tokens
+            if spend is not None:
+                self.spend_due[spend[0]] = self.spend_due.get(spend[0], 0.0) + spend[1]
+            if not self.flush_due:
+                self.flush_due = True
+                asyncio.get_running_loop().call_soon(self.flush)
+
+    def flush(self) -> None:
+        """Write what the answers of this loop turn used, in one transaction (``after``
+        schedules it; ``HookChain.drain`` calls it at shutdown)."""
+        self.flush_due = False
+        tokens, spend = self.tokens_due, self.spend_due
+        if tokens or spend:
+            self.tokens_due, self.spend_due = {}, {}
+            self.runtime.count(tokens, spend)
 
 
 def _account_tpm(registry: Registry) -> bool:
     return any(t.tpm for targets in registry.targets.values() for t in targets)
-
-
-class Budgets(Hook):
-    """A key's spend per period."""
-
-    name = "budgets"
-    needs_usage = True
-
-    def __init__(self, registry: Registry, runtime: Runtime) -> None:
-        self.registry = registry
-        self.runtime = runtime
-        self.periods: dict[str, tuple[float, float]] = {}  # name → the current (start, end)
-
-    def current(self, name: str, now: float) -> tuple[float, float]:
-        """``period(name, now)``, computed once per period rather than per request."""
-        held = self.periods.get(name)
-        if held is None or not held[0] <= now < held[1]:
-            held = self.periods[name] = period(name, now)
-        return held
-
-    async def pre(self, ctx: RequestContext) -> None:
-        key = ctx.key
-        budget = self.registry.budgets.get(key.id) if key is not None else None
-        if budget is None:
-            return None
-        start, ends = self.current(budget.period, time.time())
-        spent = self.runtime.spent(spend_key(budget, start))
-        if spent >= budget.limit:
-            raise GatewayError(ErrorKind.PERMISSION, f"budget of ${budget.limit:g} per {budget.period} period "
-                               f"for this key is spent (${spent:.4f}); it resets at {iso(ends)}", status=402,
-                               code="budget_exceeded")
-        return None
-
-    async def post(self, ctx: RequestContext) -> None:
-        key = ctx.key
-        budget = self.registry.budgets.get(key.id) if key is not None else None
-        if budget is None or ctx.served is None or ctx.answered_by is not None:
-            return
-        usd = cost(self.registry.pricing.price_of(ctx.served.provider, ctx.attempts[-1].model), ctx.usage, ctx.units)
-        if usd:
-            self.runtime.spend(spend_key(budget, self.current(budget.period, ctx_time(ctx))[0]), usd)
 
 
 def ctx_time(ctx: RequestContext) -> float:

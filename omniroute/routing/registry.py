@@ -70,6 +70,14 @@ class Route:
     strategy: Strategy = Strategy.PRIORITY
     combo: str | None = None  # the combo's name, when the id named one
     config: dict[str, Any] = field(default_factory=dict)  # the combo's config
+    #: the order of every plain leg when no level reorders them per request (``priority`` all
+    #: the way down), decided once here; ``None``: the router orders them per request
+    fixed: tuple[Leg, ...] | None = field(init=False, default=None, compare=False)
+
+    def __post_init__(self) -> None:
+        if self.strategy is Strategy.PRIORITY and all(leg.sub is None or leg.sub.fixed is not None
+                                                      for leg in self.legs):
+            object.__setattr__(self, "fixed", tuple(self.flat()))
 
     @property
     def first(self) -> Leg:
@@ -145,12 +153,16 @@ class Registry:
         self.passthrough = next((c.provider for c in conns if c.passthrough_models and c.provider in self.targets),
                                 None)
         self.keys: dict[str, ApiKey] = {k.key_hash: k for k in store.scan("keys") if not k.revoked}
+        #: key as presented → its record: each valid key hashed once per snapshot (server.auth)
+        self.presented: dict[str, ApiKey] = {}
         aliases = sorted(store.scan("aliases"), key=lambda a: (a.created_at, a.alias))
         self.aliases: dict[str, str] = {a.alias: a.model for a in aliases if not _is_glob(a.alias)}
         self.glob_aliases = [(a.alias, a.model) for a in aliases if _is_glob(a.alias)]
         self.combos: dict[str, Combo] = {c.name: c for c in store.scan("combos")}
         self.policies: list[Policy] = sorted(store.scan("policies"), key=lambda p: p.created_at)
         self.budgets: dict[str, Budget] = {b.key_id: b for b in store.scan("budgets")}
+        #: anything keyed by the client's API key is configured (limits, budgets, policies)
+        self.key_features = bool(self.budgets or self.policies or any(k.rpm or k.tpm for k in self.keys.values()))
         self.general = store.setting("general")
         self.rate_limit = store.setting("rate_limit")
         self.pricing = Pricing(store.setting("pricing"))
@@ -158,11 +170,6 @@ class Registry:
         self._routes: dict[str, Route] = {}
         #: (requested model, key id) → its route with the key's policies applied (pipeline.resolve)
         self.restricted: dict[tuple[str, str | None], Route] = {}
-
-    @property
-    def key_features(self) -> bool:
-        """Anything keyed by the client's API key is configured (limits, budgets, policies)."""
-        return bool(self.budgets or self.policies or any(k.rpm or k.tpm for k in self.keys.values()))
 
     def _build_catalog(self, conns: list[Connection]) -> tuple[dict[str, list[tuple[str, str]]], list[tuple[str, str]]]:
         """Listed model id → [(provider id, upstream model)], one per connected provider listing

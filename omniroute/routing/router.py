@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING
 
 from omniroute.errors import ErrorKind, GatewayError
@@ -75,9 +75,11 @@ class Router:
             for target in self.accounts(leg, targets):
                 yield leg, target
 
-    def legs(self, route: Route, ctx: RequestContext) -> list[Leg]:
+    def legs(self, route: Route, ctx: RequestContext) -> Sequence[Leg]:
+        if route.fixed is not None:
+            return route.fixed
         if len(route.legs) == 1 and route.legs[0].sub is None:
-            return [route.legs[0]]
+            return route.legs
         legs = list(route.legs)
         if route.strategy is not Strategy.PRIORITY:
             ranked = order(route.strategy, self._choices(route, legs, ctx), self._situation(route, ctx))
@@ -137,7 +139,7 @@ class Router:
         if held is not None or not (target.rpm or target.tpm):
             return held
         start = window_start(now)
-        if self.runtime.admit([(f"c:{target.connection_id}:{start}", target.rpm, target.tpm)]) >= 0:
+        if self.runtime.admit([(f"c:{target.connection_id}:{start}", target.rpm, target.tpm)])[0] >= 0:
             return Blocked("limited", start + WINDOW_S)
         return None
 

@@ -71,7 +71,7 @@ def check_client(gw: Gateway, req: HttpRequest) -> ApiKey:
     key = client_key(req)
     if not key:
         raise GatewayError(ErrorKind.AUTHENTICATION, "missing API key: send Authorization: Bearer <key>")
-    record = gw.registry.keys.get(hash_key(key))
+    record = lookup(gw, key)
     if record is None:
         raise GatewayError(ErrorKind.AUTHENTICATION, "invalid or revoked API key")
     return record
@@ -80,7 +80,22 @@ def check_client(gw: Gateway, req: HttpRequest) -> ApiKey:
 def known_client(gw: Gateway, req: HttpRequest) -> ApiKey | None:
     """The client key the request carries, when it is a known one (keys optional)."""
     key = client_key(req)
-    return gw.registry.keys.get(hash_key(key)) if key else None
+    return lookup(gw, key) if key else None
+
+
+def lookup(gw: Gateway, key: str) -> ApiKey | None:
+    """The valid key record of ``key`` as presented: hashed once per registry snapshot (a
+    revoked or changed key is a new snapshot), then a dict lookup. Only valid keys are
+    remembered, at most 1,024 of them, so made-up keys cannot grow the table."""
+    registry = gw.registry
+    record = registry.presented.get(key)
+    if record is None:
+        record = registry.keys.get(hash_key(key))
+        if record is not None:
+            if len(registry.presented) >= 1024:
+                registry.presented.clear()
+            registry.presented[key] = record
+    return record
 
 
 def scope_key(gw: Gateway, scope: dict) -> ApiKey | None:

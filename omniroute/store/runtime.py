@@ -130,32 +130,46 @@ class Runtime:
         raw = self.get("windows", key)
         return _pair.unpack(raw) if raw else (0, 0)
 
-    def admit(self, checks: list[tuple[str, int, int]]) -> int:
+    def admit(self, checks: list[tuple[str, int, int]], budget: tuple[str, float] | None = None
+              ) -> tuple[int, float]:
         """Count one request in every window of ``checks`` — ``(window key, request limit,
-        token limit)`` with 0 meaning no limit — if none of them is full; all or nothing, in
-        one write transaction. Answers -1 when admitted, else the index of the full one."""
-        windows = self._dbs["windows"]
-        with self.env.begin(write=True) as txn:
+        token limit)`` with 0 meaning no limit — if none of them is full and ``budget``'s
+        ``(spend key, limit)`` is not spent; all or nothing, in one transaction (a read one
+        when there is no window to count). Answers ``(-1, spent)`` when admitted, ``(i, 0)``
+        when window ``i`` is full, ``(len(checks), spent)`` when the budget is spent."""
+        # the windows are the transaction's default database and the calls positional: no
+        # keyword parsing per call (this runs for every limited request)
+        with self.env.begin(db=self._dbs["windows"], write=bool(checks)) as txn:
             held = []
             for i, (key, rpm, tpm) in enumerate(checks):
-                raw = txn.get(key.encode(), db=windows)
+                raw = txn.get(key.encode())
                 requests, tokens = _pair.unpack(raw) if raw else (0, 0)
                 if (rpm and requests >= rpm) or (tpm and tokens >= tpm):
                     txn.abort()
-                    return i
+                    return i, 0.0
                 held.append((key, requests, tokens))
+            spent = 0.0
+            if budget is not None:
+                raw = txn.get(budget[0].encode(), None, self._dbs["spend"])
+                spent = _f64.unpack(raw)[0] if raw else 0.0
+                if spent >= budget[1]:
+                    txn.abort()
+                    return len(checks), spent
             for key, requests, tokens in held:
-                txn.put(key.encode(), _pair.pack(requests + 1, tokens), db=windows)
-        return -1
+                txn.put(key.encode(), _pair.pack(requests + 1, tokens))
+        return -1, spent
 
-    def add_tokens(self, keys: Iterable[str], tokens: int) -> None:
-        """Add ``tokens`` to each window (after the answer: token limits)."""
+    def count(self, tokens: dict[str, int], spend: dict[str, float]) -> None:
+        """After answers, in one write transaction: ``tokens`` added to each of those windows
+        (token limits) and ``spend``'s USD to each of those totals."""
         windows = self._dbs["windows"]
         with self.env.begin(write=True) as txn:
-            for key in keys:
-                raw = txn.get(key.encode(), db=windows)
+            for key, more in tokens.items():
+                raw = txn.get(key.encode(), None, windows)
                 requests, held = _pair.unpack(raw) if raw else (0, 0)
-                txn.put(key.encode(), _pair.pack(requests, held + tokens), db=windows)
+                txn.put(key.encode(), _pair.pack(requests, held + more), db=windows)
+            for key, usd in spend.items():
+                _add_f64(txn, self._dbs["spend"], key.encode(), usd)
 
     # -- spend --------------------------------------------------------------------------
     def spent(self, key: str) -> float:
@@ -175,11 +189,8 @@ class Runtime:
         self.update_many("spend", totals, higher)
 
     def spend(self, key: str, usd: float) -> float:
-        with self.env.begin(write=True, db=self._dbs["spend"]) as txn:
-            raw = txn.get(key.encode())
-            total = (_f64.unpack(raw)[0] if raw else 0.0) + usd
-            txn.put(key.encode(), _f64.pack(total))
-        return total
+        with self.env.begin(write=True) as txn:
+            return _add_f64(txn, self._dbs["spend"], key.encode(), usd)
 
 
 def _add(txn: lmdb.Transaction, db: object, key: bytes, by: int) -> int:
@@ -187,6 +198,13 @@ def _add(txn: lmdb.Transaction, db: object, key: bytes, by: int) -> int:
     value = (_u64.unpack(raw)[0] if raw else 0) + by
     txn.put(key, _u64.pack(value), db=db)
     return value
+
+
+def _add_f64(txn: lmdb.Transaction, db: object, key: bytes, by: float) -> float:
+    raw = txn.get(key, db=db)
+    total = (_f64.unpack(raw)[0] if raw else 0.0) + by
+    txn.put(key, _f64.pack(total), db=db)
+    return total
 
 
 def _open(path: Path, map_size: int) -> lmdb.Environment:
