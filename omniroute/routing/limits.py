@@ -3,11 +3,16 @@ what it used once the answer is sent (``after``, in place).
 
 It exists in a worker's hook chain only while something is configured (a key with ``rpm`` /
 ``tpm``, a global ``/api/rate-limit``, an account's ``tpm``, a budget), so an unconfigured
-gateway does no work for it. A request is admitted in one transaction: every window counted
-and the budget read together, or nothing counted (a refused request uses no quota). What
-answers used (tokens, spend) is written at the end of the event-loop turn that finished them,
-one transaction for all of them, so at high concurrency it costs a fraction of a write per
-answer; every worker sees it from then on. The
+gateway does no work for it. A request is admitted all or nothing: every window counted and
+the budget read together in one transaction, or nothing counted (a refused request uses no
+quota). What answers used (tokens, spend) is written at the end of the event-loop turn that
+finished them, in one transaction for all of them, or sooner with an admission of that turn.
+While requests arrive one at a time an admission is its own transaction, at once; once a
+turn asks for more than one, the next turn's admissions wait for its end (a loop turn, a few
+microseconds) and share one transaction with its counts, taken in order, so they stay exact.
+Each LMDB transaction releases the GIL several times, and in a serving worker every release
+costs a hand-off to Granian's threads: sharing them is what keeps limits cheap at high
+concurrency (docs/benchmarks.md). Every worker sees the counts once they are written. The
 counters live in the runtime environment, shared by every worker: a key limited to 10
 requests a minute gets exactly 10 through however many workers serve it.
 
@@ -50,8 +55,10 @@ PERIODS = ("daily", "weekly", "monthly")
 class Limits(Hook):
     """Per-key and global request/token windows, the tokens of accounts with a ``tpm`` (their
     requests are counted by ``routing.router`` at each attempt), and key budgets. A request
-    is admitted in one runtime transaction (every window counted and the budget read, or
-    none), and what it used is counted in one more once the answer is sent."""
+    is admitted all or nothing (every window counted and the budget read, or none); what it
+    used is counted once the answer is sent, at the end of that loop turn or with an
+    admission before then. On a busy loop (the last turn asked for more than one admission)
+    a turn's admissions wait for its end and share its transaction."""
 
     name = "limits"
 
@@ -66,10 +73,16 @@ class Limits(Hook):
                                    or _account_tpm(registry))
         self.needs_usage = self.tokens_counted or bool(self.budgets)
         self.spend_keys: dict[str, tuple[float, float, str]] = {}  # key id → its period (start, end, spend key)
-        #: what answers used, written once per loop turn however many answers it finished
+        #: what finished answers used, written at the end of the loop turn (one transaction
+        #: however many answers it finished) or with an admission before that
         self.tokens_due: dict[str, int] = {}
         self.spend_due: dict[str, float] = {}
         self.flush_due = False
+        #: admissions asked for in this turn, and whether they wait for its end (``flush``)
+        self.asked = 0
+        self.batching = False
+        self.waiting: list[tuple[list[tuple[str, int, int]], tuple[str, float] | None,
+                                 asyncio.Future[tuple[int, float]]]] = []
         if not self.needs_usage:  # no token limit, no budget: nothing to count after the answer
             self.after = None  # type: ignore[assignment]
 
@@ -110,7 +123,15 @@ class Limits(Hook):
         if budget is not None:
             _begins, ends, name = self.period_of(budget, now)
             spend = (name, budget.limit)
-        full, spent = self.runtime.admit(checks, spend)
+        self.asked += 1
+        if self.batching:  # a busy loop: this turn's admissions share one transaction
+            full, spent = await self._at_turn_end(checks, spend)
+        else:
+            self._flush_at_turn_end()
+            tokens, spent_due = self.tokens_due, self.spend_due
+            if tokens or spent_due:  # this turn's counts so far go in the same transaction
+                self.tokens_due, self.spend_due = {}, {}
+            full, spent = self.runtime.turn([(checks, spend)], tokens, spent_due)[0]
         if full < 0:
             return None
         if full == len(checks):
@@ -157,18 +178,45 @@ class Limits(Hook):
                 self.tokens_due[name] = self.tokens_due.get(name, 0) + tokens
             if spend is not None:
                 self.spend_due[spend[0]] = self.spend_due.get(spend[0], 0.0) + spend[1]
-            if not self.flush_due:
-                self.flush_due = True
-                asyncio.get_running_loop().call_soon(self.flush)
+            self._flush_at_turn_end()
+
+    def _flush_at_turn_end(self) -> None:
+        if not self.flush_due:
+            self.flush_due = True
+            asyncio.get_running_loop().call_soon(self.flush)
+
+    def _at_turn_end(self, checks: list[tuple[str, int, int]], spend: tuple[str, float] | None
+                     ) -> asyncio.Future[tuple[int, float]]:
+        """The admission's answer, given by ``flush`` at the end of this loop turn."""
+        answer: asyncio.Future[tuple[int, float]] = asyncio.get_running_loop().create_future()
+        self.waiting.append((checks, spend, answer))
+        self._flush_at_turn_end()
+        return answer
 
     def flush(self) -> None:
-        """Write what the answers of this loop turn used, in one transaction (``after``
-        schedules it; ``HookChain.drain`` calls it at shutdown)."""
+        """The end of a loop turn: what its answers used, and the admissions it queued, in one
+        transaction (``after`` and ``pre`` schedule it; ``HookChain.drain`` calls it at
+        shutdown). Whether the next turn's admissions queue is decided here: when this turn
+        asked for more than one."""
         self.flush_due = False
-        tokens, spend = self.tokens_due, self.spend_due
-        if tokens or spend:
-            self.tokens_due, self.spend_due = {}, {}
-            self.runtime.count(tokens, spend)
+        self.batching = self.asked > 1
+        self.asked = 0
+        tokens, spend, waiting = self.tokens_due, self.spend_due, self.waiting
+        if not (tokens or spend or waiting):
+            return
+        self.tokens_due, self.spend_due, self.waiting = {}, {}, []
+        try:
+            answers = self.runtime.turn([(checks, budget) for checks, budget, _answer in waiting], tokens, spend)
+        except Exception as exc:  # the runtime failed: each waiting request gets the error
+            if not waiting:
+                raise
+            for _checks, _budget, answer in waiting:
+                if not answer.done():
+                    answer.set_exception(exc)
+            return
+        for (_checks, _budget, answer), given in zip(waiting, answers, strict=True):
+            if not answer.done():  # (a client that left cancelled its wait)
+                answer.set_result(given)
 
 
 def _account_tpm(registry: Registry) -> bool:

@@ -134,42 +134,35 @@ class Runtime:
               ) -> tuple[int, float]:
         """Count one request in every window of ``checks`` — ``(window key, request limit,
         token limit)`` with 0 meaning no limit — if none of them is full and ``budget``'s
-        ``(spend key, limit)`` is not spent; all or nothing, in one transaction (a read one
-        when there is no window to count). Answers ``(-1, spent)`` when admitted, ``(i, 0)``
-        when window ``i`` is full, ``(len(checks), spent)`` when the budget is spent."""
+        ``(spend key, limit)`` is not spent; all or nothing. Answers ``(-1, spent)`` when
+        admitted, ``(i, 0)`` when window ``i`` is full, ``(len(checks), spent)`` when the
+        budget is spent."""
+        return self.turn([(checks, budget)], {}, {})[0]
+
+    def turn(self, admissions: list[tuple[list[tuple[str, int, int]], tuple[str, float] | None]],
+             tokens: dict[str, int], spend: dict[str, float]) -> list[tuple[int, float]]:
+        """One event-loop turn's limit work in one write transaction: what finished answers
+        used (``tokens`` added to those windows, ``spend``'s USD to those totals), then each
+        admission in order, as ``admit`` answers it (each sees the ones before it)."""
+        windows, spent_db = self._dbs["windows"], self._dbs["spend"]
+        answers = []
         # the windows are the transaction's default database and the calls positional: no
         # keyword parsing per call (this runs for every limited request)
-        with self.env.begin(db=self._dbs["windows"], write=bool(checks)) as txn:
-            held = []
-            for i, (key, rpm, tpm) in enumerate(checks):
+        with self.env.begin(windows, None, True) as txn:
+            for key, more in tokens.items():
                 raw = txn.get(key.encode())
-                requests, tokens = _pair.unpack(raw) if raw else (0, 0)
-                if (rpm and requests >= rpm) or (tpm and tokens >= tpm):
-                    txn.abort()
-                    return i, 0.0
-                held.append((key, requests, tokens))
-            spent = 0.0
-            if budget is not None:
-                raw = txn.get(budget[0].encode(), None, self._dbs["spend"])
-                spent = _f64.unpack(raw)[0] if raw else 0.0
-                if spent >= budget[1]:
-                    txn.abort()
-                    return len(checks), spent
-            for key, requests, tokens in held:
-                txn.put(key.encode(), _pair.pack(requests + 1, tokens))
-        return -1, spent
+                requests, held = _pair.unpack(raw) if raw else (0, 0)
+                txn.put(key.encode(), _pair.pack(requests, held + more))
+            for key, usd in spend.items():
+                _add_f64(txn, spent_db, key.encode(), usd)
+            for checks, budget in admissions:
+                answers.append(_admit(txn, spent_db, checks, budget))
+        return answers
 
     def count(self, tokens: dict[str, int], spend: dict[str, float]) -> None:
         """After answers, in one write transaction: ``tokens`` added to each of those windows
         (token limits) and ``spend``'s USD to each of those totals."""
-        windows = self._dbs["windows"]
-        with self.env.begin(write=True) as txn:
-            for key, more in tokens.items():
-                raw = txn.get(key.encode(), None, windows)
-                requests, held = _pair.unpack(raw) if raw else (0, 0)
-                txn.put(key.encode(), _pair.pack(requests, held + more), db=windows)
-            for key, usd in spend.items():
-                _add_f64(txn, self._dbs["spend"], key.encode(), usd)
+        self.turn([], tokens, spend)
 
     # -- spend --------------------------------------------------------------------------
     def spent(self, key: str) -> float:
@@ -198,6 +191,28 @@ def _add(txn: lmdb.Transaction, db: object, key: bytes, by: int) -> int:
     value = (_u64.unpack(raw)[0] if raw else 0) + by
     txn.put(key, _u64.pack(value), db=db)
     return value
+
+
+def _admit(txn: lmdb.Transaction, spent_db: object, checks: list[tuple[str, int, int]],
+           budget: tuple[str, float] | None) -> tuple[int, float]:
+    """``Runtime.admit`` inside ``txn`` (whose default database is ``windows``)."""
+    held = []
+    for i, (key, rpm, tpm) in enumerate(checks):
+        name = key.encode()
+        raw = txn.get(name)
+        requests, tokens = _pair.unpack(raw) if raw else (0, 0)
+        if (rpm and requests >= rpm) or (tpm and tokens >= tpm):
+            return i, 0.0
+        held.append((name, requests, tokens))
+    spent = 0.0
+    if budget is not None:
+        raw = txn.get(budget[0].encode(), None, spent_db)
+        spent = _f64.unpack(raw)[0] if raw else 0.0
+        if spent >= budget[1]:
+            return len(checks), spent
+    for name, requests, tokens in held:
+        txn.put(name, _pair.pack(requests + 1, tokens))
+    return -1, spent
 
 
 def _add_f64(txn: lmdb.Transaction, db: object, key: bytes, by: float) -> float:
