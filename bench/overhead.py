@@ -168,7 +168,9 @@ def start_gateway(port: int, data_dir: Path, workers: int | None, flags: list[st
         env["PYTHONPATH"] = str(tree)
     data_dir.mkdir(parents=True, exist_ok=True)
     out = (data_dir / "gateway.log").open("wb")
-    return subprocess.Popen(cmd, env=env, stdout=out, stderr=out, start_new_session=True)
+    # started in its data dir: ``python -m`` puts the working directory first on sys.path, so
+    # from a checkout it would shadow ``tree`` (PYTHONPATH) with the checkout's own package
+    return subprocess.Popen(cmd, env=env, stdout=out, stderr=out, start_new_session=True, cwd=data_dir)
 
 
 def wire(gateway: str, mock: str) -> None:

@@ -9,7 +9,9 @@ quota). What answers used (tokens, spend) is written at the end of the event-loo
 finished them, in one transaction for all of them, or sooner with an admission of that turn.
 While requests arrive one at a time an admission is its own transaction, at once; once a
 turn asks for more than one, the next turn's admissions wait for its end (a loop turn, a few
-microseconds) and share one transaction with its counts, taken in order, so they stay exact.
+microseconds) and share one transaction with its counts, taken in order, so they stay exact;
+what answers used then rides with the next admissions, or is written by itself after
+``RIDE_S`` (1 ms) when none comes.
 Each LMDB transaction releases the GIL several times, and in a serving worker every release
 costs a hand-off to Granian's threads: sharing them is what keeps limits cheap at high
 concurrency (docs/benchmarks.md). Every worker sees the counts once they are written. The
@@ -50,6 +52,9 @@ if TYPE_CHECKING:
     from omniroute.store.runtime import Runtime
 
 PERIODS = ("daily", "weekly", "monthly")
+#: on a busy loop, how long what an answer used may wait to ride with the next admissions'
+#: transaction before it is written by itself
+RIDE_S = 0.001
 
 
 class Limits(Hook):
@@ -81,6 +86,7 @@ class Limits(Hook):
         #: admissions asked for in this turn, and whether they wait for its end (``flush``)
         self.asked = 0
         self.batching = False
+        self.late_due = False
         self.waiting: list[tuple[list[tuple[str, int, int]], tuple[str, float] | None,
                                  asyncio.Future[tuple[int, float]]]] = []
         if not self.needs_usage:  # no token limit, no budget: nothing to count after the answer
@@ -178,12 +184,30 @@ class Limits(Hook):
                 self.tokens_due[name] = self.tokens_due.get(name, 0) + tokens
             if spend is not None:
                 self.spend_due[spend[0]] = self.spend_due.get(spend[0], 0.0) + spend[1]
-            self._flush_at_turn_end()
+            if not self.batching:
+                self._flush_at_turn_end()
+            elif not (self.flush_due or self.late_due):  # busy: ride with the next admissions
+                self.late_due = True
+                asyncio.get_running_loop().call_later(RIDE_S, self._late)
 
     def _flush_at_turn_end(self) -> None:
         if not self.flush_due:
             self.flush_due = True
-            asyncio.get_running_loop().call_soon(self.flush)
+            asyncio.get_running_loop().call_soon(self._turn_end)
+
+    def _turn_end(self) -> None:
+        """The end of a loop turn that asked for admissions or (not busy) finished answers:
+        whether the next turn's admissions queue is decided here — when this one asked for
+        more than one."""
+        self.flush_due = False
+        if self.asked:
+            self.batching = self.asked > 1
+            self.asked = 0
+        self.flush()
+
+    def _late(self) -> None:
+        self.late_due = False
+        self.flush()
 
     def _at_turn_end(self, checks: list[tuple[str, int, int]], spend: tuple[str, float] | None
                      ) -> asyncio.Future[tuple[int, float]]:
@@ -194,13 +218,9 @@ class Limits(Hook):
         return answer
 
     def flush(self) -> None:
-        """The end of a loop turn: what its answers used, and the admissions it queued, in one
-        transaction (``after`` and ``pre`` schedule it; ``HookChain.drain`` calls it at
-        shutdown). Whether the next turn's admissions queue is decided here: when this turn
-        asked for more than one."""
-        self.flush_due = False
-        self.batching = self.asked > 1
-        self.asked = 0
+        """What finished answers used and the queued admissions, in one transaction (at a
+        turn's end, ``RIDE_S`` after a busy loop's answer, and from ``HookChain.drain`` at
+        shutdown)."""
         tokens, spend, waiting = self.tokens_due, self.spend_due, self.waiting
         if not (tokens or spend or waiting):
             return
