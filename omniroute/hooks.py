@@ -137,9 +137,9 @@ class HookChain:
     def schedule_post(self, ctx: RequestContext, collect: Callable[[RequestContext], None]) -> None:
         """Run the ``after`` hooks in place, then the post-hooks in a task of their own;
         ``collect`` assembles ``ctx.response`` first when a hook needs the answer."""
-        collected = False
-        if self.after:
-            collected = self._collect(ctx, collect)
+        collected = bool(self.after)
+        if collected:
+            self._collect(ctx, collect)
             for hook in self.after:
                 try:
                     hook.after(ctx)
@@ -150,13 +150,12 @@ class HookChain:
             self.running.add(task)
             task.add_done_callback(self.running.discard)
 
-    def _collect(self, ctx: RequestContext, collect: Callable[[RequestContext], None]) -> bool:
+    def _collect(self, ctx: RequestContext, collect: Callable[[RequestContext], None]) -> None:
         if self.needs_answer or ctx.hook_state is not None:  # a hook kept state: it reads the answer
             try:
                 collect(ctx)
             except Exception:
                 log.warning("could not assemble the answer for post-hooks", exc_info=True)
-        return True
 
     async def _run_post(self, ctx: RequestContext, collect: Callable[[RequestContext], None],
                         collected: bool = False) -> None:
