@@ -98,9 +98,10 @@ async def _relay_rest(send: Any, first: bytes, resp: H1Response, target: Target,
     tail = first[-TAIL:]
     try:
         await send({"type": "http.response.body", "body": first, "more_body": True})
-        async for piece in resp:
-            tail = (tail + piece)[-TAIL:]
-            await send({"type": "http.response.body", "body": piece, "more_body": True})
+        while reads := await resp.next_reads():  # as read: a large piece is never copied here
+            for piece in reads:
+                tail = piece[-TAIL:] if len(piece) >= TAIL else (tail + piece)[-TAIL:]
+                await send({"type": "http.response.body", "body": piece, "more_body": True})
     except UPSTREAM_ERRORS as exc:
         ctx.error = map_exception(exc, target.provider)
         raise ctx.error from None

@@ -206,10 +206,18 @@ class Connection(asyncio.Protocol):
 
     def take(self) -> bytes:
         data = self.parser.take()
+        self._resume()
+        return data
+
+    def take_reads(self) -> list[bytes]:
+        pieces = self.parser.take_pieces()
+        self._resume()
+        return pieces
+
+    def _resume(self) -> None:
         if self.paused:
             self.paused = False
             self.transport.resume_reading()  # type: ignore[union-attr]
-        return data
 
     def abort(self) -> None:
         """Close now; a task still reading this connection's body wakes with ``H1ProtocolError``."""
@@ -256,16 +264,30 @@ class H1Response:
         return self
 
     async def __anext__(self) -> bytes:
-        conn = self._conn
+        conn = await self._arrived()
         if conn is None:
             raise StopAsyncIteration
+        return conn.take()
+
+    async def next_reads(self) -> list[bytes]:
+        """The body bytes that arrived since the last call, as they were read (not joined:
+        for a large body, where a join would copy each byte once more); ``[]`` at the end."""
+        conn = await self._arrived()
+        return [] if conn is None else conn.take_reads()
+
+    async def _arrived(self) -> Connection | None:
+        """The connection once body bytes are buffered; ``None`` at the end of the body (the
+        connection released)."""
+        conn = self._conn
+        if conn is None:
+            return None
         parser = conn.parser
         while True:
             if parser.pieces:
-                return conn.take()
+                return conn
             if parser.complete:
                 self.release()
-                raise StopAsyncIteration
+                return None
             if conn.exc is not None:
                 self.close()
                 raise conn.exc

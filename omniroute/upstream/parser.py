@@ -64,8 +64,10 @@ class ResponseParser:
     __slots__ = (
         "_dry",
         "_head_only",
+        "_left",
         "_llhttp",
         "_renew",
+        "_seen",
         "buffered",
         "complete",
         "extra",
@@ -87,6 +89,8 @@ class ResponseParser:
             self._llhttp = HttpResponseParser(self)
         self._renew = self._head_only = head_only  # llhttp would wait for a HEAD response's body
         self._dry = 0  # bytes of the reads since the last one that carried body bytes
+        self._left: int | None = None  # a sized body's bytes still to come (-1: not sized; None: not asked)
+        self._seen = 0  # body bytes so far
         self.status = 0
         self.raw_headers: list[tuple[bytes, bytes]] = []
         self.keep_alive = False
@@ -105,6 +109,13 @@ class ResponseParser:
         if self.complete:
             self.extra = True
             return
+        if self.head_done and not self._head_only:
+            left = self._left
+            if left is None:  # a body over several reads: asked once whether it is sized
+                left = self._left = self._sized_rest()
+            if left > 0:
+                self._sized(data, left)
+                return
         buffered = self.buffered
         try:
             self._llhttp.feed_data(data)
@@ -128,13 +139,45 @@ class ResponseParser:
             self.complete = True
         return self.complete
 
+    def _sized(self, data: bytes, left: int) -> None:
+        """The rest of a ``Content-Length`` body, past llhttp: a read is kept as it came (no
+        copy; llhttp's body callback copies every byte). llhttp validated the length with the
+        head; the next response gets a fresh llhttp (this one stopped mid-body)."""
+        size = len(data)
+        if size > left:  # bytes beyond the response: not ours, and the connection is not reusable
+            self.extra = True
+            data, size = data[:left], left
+        self.pieces.append(data)
+        self.buffered += size
+        self._seen += size
+        self._dry = 0
+        self._left = left = left - size
+        if not left:
+            self.complete = self._renew = True
+
+    def _sized_rest(self) -> int:
+        """How many bytes of a ``Content-Length`` body are still to come; -1 for any other
+        framing (chunked, or to EOF)."""
+        length = None
+        for name, value in self.raw_headers:
+            lower = name.lower()
+            if lower == b"transfer-encoding":
+                return -1
+            if lower == b"content-length":
+                length = value
+        return -1 if length is None else int(length) - self._seen
+
     def take(self) -> bytes:
         """All buffered body bytes, removed from the buffer."""
+        pieces = self.take_pieces()
+        return pieces[0] if len(pieces) == 1 else b"".join(pieces)
+
+    def take_pieces(self) -> list[bytes]:
+        """The buffered body bytes as the pieces they came in, removed from the buffer."""
         pieces = self.pieces
-        data = pieces[0] if len(pieces) == 1 else b"".join(pieces)
         self.pieces = []
         self.buffered = 0
-        return data
+        return pieces
 
     # -- llhttp callbacks -------------------------------------------------------------------
 
@@ -172,6 +215,7 @@ class ResponseParser:
             raise _Beyond
         self.pieces.append(body)
         self.buffered += len(body)
+        self._seen += len(body)
 
     def on_message_complete(self) -> None:
         if self.head_done:  # not for an interim (1xx) response

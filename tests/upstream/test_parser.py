@@ -163,6 +163,40 @@ def test_reused_for_the_next_response() -> None:
     assert parser.take() == b"hello"
 
 
+def test_a_sized_body_over_several_reads_keeps_each_read_as_it_came() -> None:
+    """Past the first read, a ``Content-Length`` body's reads are kept as the very objects
+    read (no copy), it ends at the length exactly, and the parser then reads a new response."""
+    reads = [b"b" * 70_000, b"c" * 100_000, b"d" * 30_000]
+    parser = parsed(b"HTTP/1.1 200 OK\r\nContent-Length: 200005\r\n\r\nhello", reads[0], reads[1])
+    assert not parser.complete and parser.buffered == 170_005
+    assert parser.pieces[1] is reads[0] and parser.pieces[2] is reads[1]
+    parser.take()
+    parser.feed(reads[2])
+    assert parser.complete and parser.keep_alive and not parser.extra
+    assert parser.pieces == [reads[2]] and parser.take() == reads[2]
+    parser.start(False)
+    for part in (b"HTTP/1.1 201 Created\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nab\r\n", b"0\r\n\r\n"):
+        parser.feed(part)
+    assert parser.complete and parser.status == 201 and parser.take() == b"ab"
+
+
+def test_a_sized_body_with_bytes_beyond_it_in_a_later_read() -> None:
+    parser = parsed(b"HTTP/1.1 200 OK\r\ncontent-length: 8\r\n\r\nhel", b"lo worldHTTP/1.1 200 OK\r\n")
+    assert parser.complete and parser.extra
+    assert parser.take() == b"hello wo"
+
+
+def test_a_sized_body_cut_short_is_not_complete_at_eof() -> None:
+    parser = parsed(b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nhel", b"lo")
+    assert not parser.feed_eof() and not parser.complete
+
+
+def test_a_chunked_body_over_several_reads_is_still_de_chunked() -> None:
+    parser = parsed(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n", b"2\r\nde\r\n",
+                    b"0\r\n\r\n")
+    assert parser.complete and parser.take() == b"abcde"
+
+
 # -- refused --------------------------------------------------------------------------------
 
 

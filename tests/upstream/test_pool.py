@@ -176,6 +176,41 @@ def test_chunked_split_everywhere(run: Any) -> None:
     run(main())
 
 
+def test_a_large_sized_body_read_by_reads_then_the_connection_is_reused(run: Any) -> None:
+    """``next_reads``: the body as it was read (pieces, not joined), ``[]`` at its end; the
+    sized-body path past llhttp leaves the connection reusable for the next response."""
+    body = bytes(range(256)) * 4096  # 1 MiB
+
+    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await read_request(reader)
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % len(body) + body[:1000])
+        await writer.drain()
+        await asyncio.sleep(0.02)
+        for i in range(1000, len(body), 300_000):
+            writer.write(body[i:i + 300_000])
+            await writer.drain()
+            await asyncio.sleep(0.01)
+        await read_request(reader)
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+        await writer.drain()
+        await reader.read()
+
+    async def main() -> None:
+        async with raw_server(handler) as base:
+            pool = make_pool()
+            resp = await pool.request("POST", base + "/", {}, b"")
+            got: list[bytes] = []
+            while reads := await resp.next_reads():
+                got.extend(reads)
+            assert b"".join(got) == body and len(got) >= 4
+            assert await resp.next_reads() == []
+            # reused: a new connection would have been answered the 1 MiB body again
+            assert await post(pool, base + "/") == (200, b"ok")
+            await pool.close()
+
+    run(main())
+
+
 def test_bytes_beyond_the_body_are_not_body_and_spoil_reuse(run: Any) -> None:
     handler = scripted(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nokEXTRA", close=False)
 
