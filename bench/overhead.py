@@ -1,6 +1,7 @@
 """Gateway overhead against a direct-to-mock baseline, measured in the same run.
 
     python bench/overhead.py [--duration 8] [--conns 1,16,64] [--workers N] [--rounds 1] [--out bench/results]
+                             [--floor] [--cache-off]
                              [--with "--log-level info"] [--with-tree DIR] [--routing]
                              [--with-settings 'system-prompt={"enabled":true,...}']
 
@@ -38,6 +39,11 @@ same run. ``--routing`` gives the second gateway the routing load of issue 9 and
 requests through it: a 3-target ``priority`` combo whose first target serves, a client key
 with an rpm limit (never reached) and a budget (never spent).
 
+``--floor`` also measures ``floor_app.py`` — an ASGI app that reads the request and answers the
+mock's own body, nothing else — under Granian with the gateway's server settings (variant
+``floor``): what the server alone adds over the direct mock, in the same run. A gateway row's
+added latency minus the floor row's is the gateway code's share.
+
 ``--with-settings 'NAME=JSON;NAME=JSON'`` does the same for settings set through the API: each
 ``PUT /api/settings/NAME`` with that body is applied to the second gateway after it is wired
 (``system-prompt``, ``thinking-budget``, ``proxy``, ``ip-filter``; docs/operations.md).
@@ -64,7 +70,7 @@ import httpx
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from mock_upstream import start_nginx  # noqa: E402
+from mock_upstream import completion_body, start_nginx, stream_body  # noqa: E402
 
 REQUEST = {
     "messages": [
@@ -173,6 +179,16 @@ def start_gateway(port: int, data_dir: Path, workers: int | None, flags: list[st
     return subprocess.Popen(cmd, env=env, stdout=out, stderr=out, start_new_session=True, cwd=data_dir)
 
 
+def start_floor(port: int, workers: int | None, env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    """``floor_app.py`` under Granian with the gateway's server settings (``omniroute.cli``:
+    ASGI, uvloop, HTTP/1, no websockets, backlog 2048; one worker per core by default)."""
+    cmd = [sys.executable, "-m", "granian", "--interface", "asgi", "--loop", "uvloop", "--http", "1", "--no-ws",
+           "--backlog", "2048", "--workers", str(workers or os.cpu_count() or 1), "--port", str(port),
+           "--log-level", "warning", "floor_app:app"]
+    out = log.open("wb")
+    return subprocess.Popen(cmd, env={**os.environ, **env}, cwd=HERE, stdout=out, stderr=out, start_new_session=True)
+
+
 def wire(gateway: str, mock: str) -> None:
     for prefix, path in (("mock", "/v1"), ("mockstream", "/stream/v1")):
         node = httpx.post(f"{gateway}/api/provider-nodes", json={"prefix": prefix, "baseUrl": mock + path}).json()
@@ -206,8 +222,8 @@ class Variant:
     """One gateway measured beside the direct baseline: its flags, source tree, and the model
     prefix per mode and client key its requests use."""
 
-    def __init__(self, flags: list[str], tree: Path | None = None) -> None:
-        self.flags, self.tree = flags, tree
+    def __init__(self, flags: list[str], tree: Path | None = None, floor: bool = False) -> None:
+        self.flags, self.tree, self.floor = flags, tree, floor
         self.models: dict[str, str] = {}  # mode → model id (default: "<prefix>/gpt-4o-mini")
         self.key = "bench"
         self.url = ""
@@ -248,13 +264,26 @@ def run(args: argparse.Namespace) -> dict:
         variants["with"] = Variant(args.with_flags.split(), args.with_tree)
     if args.cache_off:
         variants["cacheoff"] = Variant([])
+    if args.floor:
+        variants["floor"] = Variant([], floor=True)
     try:
         for name, variant in variants.items():
             port = free_port()
             variant.url = f"http://127.0.0.1:{port}"
-            variant.proc = start_gateway(port, work / name, args.workers, variant.flags, variant.tree)
+            if variant.floor:
+                (work / "floor").mkdir()
+                answers = {"FLOOR_BODY": work / "floor" / "answer.json", "FLOOR_STREAM": work / "floor" / "stream.txt"}
+                answers["FLOOR_BODY"].write_bytes(completion_body())
+                answers["FLOOR_STREAM"].write_bytes(stream_body())
+                variant.proc = start_floor(port, args.workers, {k: str(v) for k, v in answers.items()},
+                                           work / "floor" / "granian.log")
+            else:
+                variant.proc = start_gateway(port, work / name, args.workers, variant.flags, variant.tree)
         wait_http(mock + "/v1/models")
         for variant in variants.values():
+            if variant.floor:
+                wait_http(variant.url + "/")
+                continue
             wait_http(variant.url + "/api/monitoring/health")
             wire(variant.url, mock)
         if args.routing:
@@ -395,6 +424,9 @@ def main() -> None:
                         help="the second gateway serves through a 3-target combo, a rate-limited key and a budget")
     parser.add_argument("--with-settings", dest="with_settings", default="",
                         help="settings PUT to the second gateway: NAME=JSON;NAME=JSON (NAME under /api/settings/)")
+    parser.add_argument("--floor", action="store_true",
+                        help="also measure an ASGI app that only answers the mock's body, under Granian with the "
+                             "gateway's settings: the server's own share of the added latency")
     args = parser.parse_args()
     if not shutil.which("wrk"):
         raise SystemExit("bench needs nginx and wrk: apt-get install -y nginx wrk")
