@@ -37,7 +37,8 @@ class _Watch:
 
     __slots__ = ("ctx", "due", "receive", "task", "timer", "watcher")
 
-    def __init__(self, receive: Any, task: asyncio.Task[Any], ctx: RequestContext, loop: asyncio.AbstractEventLoop):
+    def __init__(self, receive: Any, task: asyncio.Task[Any], ctx: RequestContext,
+                 loop: asyncio.AbstractEventLoop) -> None:
         self.receive, self.task, self.ctx = receive, task, ctx
         self.watcher: asyncio.Task[None] | None = None
         self.due = loop.time() + ctx.deadline if ctx.deadline else 0.0

@@ -143,6 +143,8 @@ class ResponseParser:
         """The rest of a ``Content-Length`` body, past llhttp: a read is kept as it came (no
         copy; llhttp's body callback copies every byte). llhttp validated the length with the
         head; the next response gets a fresh llhttp (this one stopped mid-body)."""
+        if type(data) is not bytes:  # a transport's reused buffer must not be kept
+            data = bytes(data)
         size = len(data)
         if size > left:  # bytes beyond the response: not ours, and the connection is not reusable
             self.extra = True

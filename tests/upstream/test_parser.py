@@ -186,6 +186,14 @@ def test_a_sized_body_with_bytes_beyond_it_in_a_later_read() -> None:
     assert parser.take() == b"hello wo"
 
 
+def test_a_sized_body_read_into_a_reused_buffer_is_kept_as_a_copy() -> None:
+    parser = parsed(b"HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\nab")
+    buffer = bytearray(b"cdef")
+    parser.feed(memoryview(buffer))
+    buffer[:] = b"XXXX"
+    assert parser.complete and parser.take() == b"abcdef"
+
+
 def test_a_sized_body_cut_short_is_not_complete_at_eof() -> None:
     parser = parsed(b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nhel", b"lo")
     assert not parser.feed_eof() and not parser.complete
