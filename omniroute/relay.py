@@ -223,6 +223,10 @@ async def relay_stream(send: Any, first: bytes, resp: H1Response, target: Target
                 last = out
                 if not ctx.first_byte:
                     ctx.first_byte = time.perf_counter()
+                if ends is not None and any(marker in out for marker in ends):
+                    # the answer is whole: a client that closes on reading it (SDKs do) may cancel
+                    # this task before the upstream's framing ends, so the upstream time is taken now
+                    ctx.upstream_ended = time.perf_counter()
                 await send({"type": "http.response.body", "body": out, "more_body": True})
         ctx.upstream_ended = time.perf_counter()
         body = last.rstrip(b"\r\n")

@@ -83,6 +83,8 @@ async def relay_translated_stream(send: Any, first: bytes, resp: H1Response, tar
             if out:
                 if not ctx.first_byte:
                     ctx.first_byte = time.perf_counter()
+                if finished:  # the answer is whole (see relay.relay_stream): the upstream time is taken now
+                    ctx.upstream_ended = time.perf_counter()
                 await send({"type": "http.response.body", "body": out, "more_body": True})
         ctx.upstream_ended = time.perf_counter()
         tail_events = [ev for f in framer.close() for ev in decoder.feed(f)] + list(decoder.close())

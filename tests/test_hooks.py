@@ -176,7 +176,7 @@ def test_post_hook_sees_usage_of_streams_and_failures(hooked: tuple[RunningGatew
     passed, translated, failed = records(log, before + 3)[before:]
     assert (passed["stream"], passed["upstreamFormat"], passed["usage"], passed["text"]) == (
         True, "openai_chat", [12, 6], "Hello from the mock upstream.")
-    assert passed["firstByte"] and passed["upstreamMs"] > 0 and passed["error"] is None
+    assert passed["firstByte"] and passed["upstreamMs"] > 0 and passed["error"] is None, passed
     assert (translated["upstreamFormat"], translated["usage"]) == ("openai_chat", [12, 6])
     assert passed["cache"] == translated["cache"] == "bypass"  # no temperature 0: the cache said BYPASS
     assert (failed["status"], failed["error"], failed["usage"]) == (500, "upstream_error", None)
