@@ -211,7 +211,7 @@ async def relay_stream(send: Any, first: bytes, resp: H1Response, target: Target
         if strip:
             last = strip_usage_chunks(last)
         if last:
-            ctx.first_byte = time.perf_counter()
+            ctx.first_byte = ctx.upstream_ended = time.perf_counter()
             await send({"type": "http.response.body", "body": last, "more_body": True})
         async for chunk in resp:
             if captured is not None:
@@ -223,10 +223,9 @@ async def relay_stream(send: Any, first: bytes, resp: H1Response, target: Target
                 last = out
                 if not ctx.first_byte:
                     ctx.first_byte = time.perf_counter()
-                if ends is not None and any(marker in out for marker in ends):
-                    # the answer is whole: a client that closes on reading it (SDKs do) may cancel
-                    # this task before the upstream's framing ends, so the upstream time is taken now
-                    ctx.upstream_ended = time.perf_counter()
+                # the upstream time so far: a client that closes on reading the end event (SDKs
+                # do) may cancel this task before the upstream's framing ends
+                ctx.upstream_ended = time.perf_counter()
                 await send({"type": "http.response.body", "body": out, "more_body": True})
         ctx.upstream_ended = time.perf_counter()
         body = last.rstrip(b"\r\n")
