@@ -221,11 +221,11 @@ async def relay_stream(send: Any, first: bytes, resp: H1Response, target: Target
                 out = strip_usage_chunks(out)
             if out:
                 last = out
-                if not ctx.first_byte:
-                    ctx.first_byte = time.perf_counter()
                 # the upstream time so far: a client that closes on reading the end event (SDKs
                 # do) may cancel this task before the upstream's framing ends
-                ctx.upstream_ended = time.perf_counter()
+                ctx.upstream_ended = now = time.perf_counter()
+                if not ctx.first_byte:
+                    ctx.first_byte = now
                 await send({"type": "http.response.body", "body": out, "more_body": True})
         ctx.upstream_ended = time.perf_counter()
         body = last.rstrip(b"\r\n")

@@ -74,17 +74,17 @@ async def relay_translated_stream(send: Any, first: bytes, resp: H1Response, tar
     try:
         out, finished = _encode(encoder, (ev for f in framer.feed(first) for ev in decoder.feed(f)), False)
         if out:
-            ctx.first_byte = time.perf_counter()
+            ctx.first_byte = ctx.upstream_ended = time.perf_counter()
             await send({"type": "http.response.body", "body": out, "more_body": True})
         async for chunk in resp:
             if captured is not None:
                 captured.append(chunk)
             out, finished = _encode(encoder, (ev for f in framer.feed(chunk) for ev in decoder.feed(f)), finished)
             if out:
+                # the upstream time so far, as relay.relay_stream keeps it
+                ctx.upstream_ended = now = time.perf_counter()
                 if not ctx.first_byte:
-                    ctx.first_byte = time.perf_counter()
-                if finished:  # the answer is whole (see relay.relay_stream): the upstream time is taken now
-                    ctx.upstream_ended = time.perf_counter()
+                    ctx.first_byte = now
                 await send({"type": "http.response.body", "body": out, "more_body": True})
         ctx.upstream_ended = time.perf_counter()
         tail_events = [ev for f in framer.close() for ev in decoder.feed(f)] + list(decoder.close())
